@@ -1,0 +1,2 @@
+/** @module cli layer (see SPEC). */
+export {};

@@ -1,0 +1,2 @@
+/** @module client layer (see SPEC). */
+export {};

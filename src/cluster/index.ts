@@ -1,0 +1,2 @@
+/** @module cluster layer (see SPEC). */
+export {};

@@ -1,0 +1,2 @@
+/** @module config layer (see SPEC). */
+export {};

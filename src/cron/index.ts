@@ -1,0 +1,2 @@
+/** @module cron layer (see SPEC). */
+export {};

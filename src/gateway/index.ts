@@ -1,0 +1,2 @@
+/** @module gateway layer (see SPEC). */
+export {};

@@ -1,0 +1,2 @@
+/** @module llm layer (see SPEC). */
+export {};

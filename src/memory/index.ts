@@ -1,0 +1,2 @@
+/** @module memory layer (see SPEC). */
+export {};

@@ -1,0 +1,2 @@
+/** @module nodes layer (see SPEC). */
+export {};

@@ -1,0 +1,2 @@
+/** @module observability layer (see SPEC). */
+export {};

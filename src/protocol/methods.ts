@@ -1,0 +1,127 @@
+/** @module Method and event names of protocol v1 with their parameter schemas and allowed roles. */
+import { z } from 'zod';
+import type { Role } from './handshake.js';
+import { ErrorBodySchema } from './frames.js';
+import { TaskStatusSchema, TaskSubmitParamsSchema, WorkspaceIdSchema, TaskSchema } from './task.js';
+
+const Id = z.object({ id: z.string().min(1).max(256) });
+const OverlapSchema = z.enum(['skip', 'queue', 'allow']);
+
+export const CronAddParamsSchema = z
+  .object({
+    name: z.string().min(1).max(128),
+    schedule: z.string().min(1).max(256),
+    timezone: z.string().max(64).optional(),
+    task: z.string().min(1).max(100_000).optional(),
+    skill: z.string().min(1).max(128).optional(),
+    args: z.record(z.string(), z.unknown()).optional(),
+    workspace: WorkspaceIdSchema.optional(),
+    timeout: z.number().nonnegative().optional(),
+    overlap: OverlapSchema.optional(),
+    catchup: z.enum(['skip', 'latest', 'all']).optional(),
+  })
+  .refine((p) => (p.task === undefined) !== (p.skill === undefined), {
+    message: 'exactly one of "task" or "skill" is required',
+    path: ['task'],
+  });
+
+export const ChatMessageSchema = z.looseObject({
+  role: z.enum(['system', 'user', 'assistant', 'tool', 'developer']),
+  content: z.unknown().optional(),
+});
+
+/** Per method: who may call it, and the shape of its params. */
+export const METHODS = {
+  health: { roles: ['admin', 'operator', 'node'], params: z.object({}).optional() },
+
+  'task.submit': { roles: ['admin', 'operator'], params: TaskSubmitParamsSchema },
+  'task.get': { roles: ['admin', 'operator'], params: Id },
+  'task.list': {
+    roles: ['admin', 'operator'],
+    params: z
+      .object({
+        status: TaskStatusSchema.optional(),
+        workspace: WorkspaceIdSchema.optional(),
+        limit: z.int().min(1).max(1000).optional(),
+        cursor: z.string().max(256).optional(),
+      })
+      .optional(),
+  },
+  'task.cancel': {
+    roles: ['admin', 'operator'],
+    params: Id.extend({ reason: z.string().max(1000).optional() }),
+  },
+  'task.logs': { roles: ['admin', 'operator'], params: Id },
+  'task.subscribe': {
+    roles: ['admin', 'operator'],
+    params: z.object({ id: z.string().optional() }).optional(),
+  },
+
+  'node.list': { roles: ['admin', 'operator'], params: z.object({}).optional() },
+
+  'workspace.list': { roles: ['admin', 'operator'], params: z.object({}).optional() },
+  'workspace.get': { roles: ['admin', 'operator', 'node'], params: Id },
+  'memory.search': {
+    roles: ['admin', 'operator', 'node'],
+    params: z.object({
+      workspace: WorkspaceIdSchema,
+      query: z.string().min(1).max(2000),
+      limit: z.int().min(1).max(200).optional(),
+    }),
+  },
+  'memory.append': {
+    roles: ['admin', 'operator', 'node'],
+    params: z.object({
+      workspace: WorkspaceIdSchema,
+      kind: z.enum(['note', 'fact', 'message', 'tool_call']).optional(),
+      content: z.string().min(1).max(1_000_000),
+      task_id: z.string().optional(),
+      metadata: z.record(z.string(), z.unknown()).optional(),
+    }),
+  },
+
+  'cron.add': { roles: ['admin', 'operator'], params: CronAddParamsSchema },
+  'cron.list': { roles: ['admin', 'operator'], params: z.object({}).optional() },
+  'cron.remove': { roles: ['admin', 'operator'], params: Id },
+  'cron.runs': {
+    roles: ['admin', 'operator'],
+    params: Id.extend({ limit: z.int().min(1).max(1000).optional() }),
+  },
+
+  'task.started': { roles: ['node'], params: Id },
+  'task.progress': {
+    roles: ['node'],
+    params: z.looseObject({ id: z.string().min(1), message: z.string().max(100_000) }),
+  },
+  'task.complete': { roles: ['node'], params: Id.extend({ result: z.unknown().optional() }) },
+  'task.fail': { roles: ['node'], params: Id.extend({ error: ErrorBodySchema }) },
+  'task.renew': { roles: ['node'], params: Id },
+  'llm.chat': {
+    roles: ['node', 'admin', 'operator'],
+    params: z.looseObject({
+      provider: z.string().optional(),
+      model: z.string().min(1).optional(),
+      messages: z.array(ChatMessageSchema).min(1),
+      stream: z.boolean().optional(),
+      task_id: z.string().optional(),
+    }),
+  },
+} as const satisfies Record<string, { roles: readonly Role[]; params: z.ZodType }>;
+
+export type MethodName = keyof typeof METHODS;
+export type MethodParams<M extends MethodName> = z.infer<(typeof METHODS)[M]['params']>;
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.hasOwn(METHODS, name);
+}
+
+export const EVENTS = {
+  'task.updated': TaskSchema,
+  'task.progress': z.looseObject({ id: z.string(), message: z.string() }),
+  'task.assigned': z.object({ task: TaskSchema, lease_ms: z.int() }),
+  'task.cancel': z.object({ id: z.string(), reason: z.string() }),
+  'task.long_running': z.object({ id: z.string(), elapsed_s: z.number() }),
+  'node.updated': z.looseObject({ id: z.string() }),
+  'gateway.draining': z.object({ reason: z.string() }),
+} as const;
+export type EventName = keyof typeof EVENTS;

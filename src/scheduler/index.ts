@@ -1,0 +1,2 @@
+/** @module scheduler layer (see SPEC). */
+export {};

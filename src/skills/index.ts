@@ -1,0 +1,2 @@
+/** @module skills layer (see SPEC). */
+export {};

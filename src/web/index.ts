@@ -1,0 +1,2 @@
+/** @module web layer (see SPEC). */
+export {};
