@@ -7,3 +7,4 @@ export { ENV_KEYS, getPath } from './env-layer.js';
 export { listKeys, type KeyDoc } from './key-catalogue.js';
 export { renderConfigReference } from './generate-docs.js';
 export { loadNodeFile } from './load-node-file.js';
+export { PACKAGE_VERSION } from './version.js';

@@ -1,2 +1,2 @@
-/** @module web layer (see SPEC). */
-export {};
+/** @module The Web UI: static files served on `/` of the gateway port. */
+export { createWebHandler } from './web-handler.js';

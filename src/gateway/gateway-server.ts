@@ -1,0 +1,347 @@
+/**
+ * @module The gateway's HTTP + WebSocket server: one port for /health, /ready, /api, the Web UI and
+ * WebSocket upgrades at `/` and `gateway.websocket_path`.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CLOSE, GatewayError, PROTOCOL_VERSION, type Role } from '../protocol/index.js';
+import type { ResolvedConfig } from '../config/index.js';
+import type { Logger } from 'pino';
+import { Connection } from './connection.js';
+import { RpcRouter } from './rpc-router.js';
+import { RestRouter, sendError, sendJson } from './rest-router.js';
+import { SessionRegistry } from './session-registry.js';
+import { bearerFromHeader, type Authenticator } from './authenticator.js';
+import { TrustedProxies, clientOrigin } from './client-address.js';
+import { isOriginAllowed } from './auth/origin-policy.js';
+
+export type GatewayState = 'starting' | 'ok' | 'draining';
+
+export interface GatewayServerOptions {
+  config: ResolvedConfig;
+  authenticator: Authenticator;
+  logger: Logger;
+  version: string;
+  gatewayId: string;
+  /** Serves non-API GET requests (the Web UI); answers 404 when absent. */
+  web?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
+  hooks?: {
+    onConnection?(role: Role | 'unknown', event: 'open' | 'close' | 'failed', reason?: string): void;
+    onMessage?(direction: 'in' | 'out'): void;
+  };
+}
+
+export interface GatewayServerEvents {
+  'connection:open': [Connection];
+  'connection:close': [Connection, number];
+}
+
+export class GatewayServer extends EventEmitter<GatewayServerEvents> {
+  readonly router = new RpcRouter();
+  readonly rest: RestRouter;
+  readonly sessions: SessionRegistry;
+  private state: GatewayState = 'starting';
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly conns = new Set<Connection>();
+  private readonly trusted: TrustedProxies;
+  private sweep: NodeJS.Timeout | null = null;
+  private readonly startedAt = Date.now();
+  private boundPort = 0;
+
+  constructor(private readonly opts: GatewayServerOptions) {
+    super();
+    const g = opts.config.gateway;
+    this.trusted = new TrustedProxies(g.trusted_proxies);
+    this.sessions = new SessionRegistry({
+      replayBuffer: g.websocket.replay_buffer,
+      ttlMs: g.websocket.session_ttl * 1000,
+    });
+    this.rest = new RestRouter(opts.authenticator, g.max_body_size);
+    this.http = g.tls.enabled ? createHttpsServer(this.tlsOptions()) : createHttpServer();
+    this.http.on('request', (req, res) => void this.onRequest(req, res));
+    this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.http.on('clientError', (_err, socket) => socket.destroy());
+    // perMessageDeflate off: it costs ~300 KB of zlib state per socket and our frames are small JSON.
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: g.websocket.max_message_size,
+      perMessageDeflate: false,
+    });
+    this.router.register('health', () => this.health());
+  }
+
+  private tlsOptions() {
+    const t = this.opts.config.gateway.tls;
+    if (!t.cert || !t.key)
+      throw new GatewayError('GW_ERR_CONFIG_INVALID', {
+        reason: 'gateway.tls.enabled needs gateway.tls.cert and gateway.tls.key',
+      });
+    return {
+      cert: readFileSync(t.cert),
+      key: readFileSync(t.key),
+      ...(t.ca ? { ca: readFileSync(t.ca) } : {}),
+      requestCert: t.client_auth !== 'none',
+      // Unauthorized client certs are rejected per connection below, so plain token clients still work with 'optional'.
+      rejectUnauthorized: t.client_auth === 'require',
+    };
+  }
+
+  get status(): GatewayState {
+    return this.state;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get url(): string {
+    const scheme = this.opts.config.gateway.tls.enabled ? 'https' : 'http';
+    const host = this.opts.config.gateway.host.includes(':')
+      ? `[${this.opts.config.gateway.host}]`
+      : this.opts.config.gateway.host;
+    return `${scheme}://${host}:${this.boundPort}`;
+  }
+
+  health() {
+    return { status: 'ok' as const, uptime_ms: Date.now() - this.startedAt, version: this.opts.version };
+  }
+
+  connections(): Connection[] {
+    return [...this.conns].filter((c) => c.isOpen);
+  }
+
+  async listen(): Promise<void> {
+    const { host, port } = this.opts.config.gateway;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') reject(new GatewayError('GW_ERR_CONFIG_PORT_IN_USE', { host, port }));
+        else if (err.code === 'EADDRNOTAVAIL')
+          reject(
+            new GatewayError(
+              'GW_ERR_CONFIG_INVALID',
+              {},
+              `cannot bind ${host}:${port}: no such local address (gateway.host / OPENCLAW_GATEWAY_HOST)`,
+            ),
+          );
+        else if (err.code === 'EACCES')
+          reject(
+            new GatewayError(
+              'GW_ERR_CONFIG_INVALID',
+              {},
+              `cannot bind ${host}:${port}: permission denied (ports below 1024 need privileges)`,
+            ),
+          );
+        else reject(err);
+      };
+      this.http.once('error', onError);
+      this.http.listen({ host, port, backlog: 4096 }, () => {
+        this.http.off('error', onError);
+        resolve();
+      });
+    });
+    const addr = this.http.address();
+    this.boundPort = typeof addr === 'object' && addr ? addr.port : port;
+    const g = this.opts.config.gateway.websocket;
+    this.sweep = setInterval(() => {
+      const now = Date.now();
+      for (const c of this.conns) c.heartbeat(now);
+    }, g.ping_interval * 1000);
+    this.sweep.unref();
+  }
+
+  markReady(): void {
+    if (this.state === 'starting') this.state = 'ok';
+  }
+
+  /** Stops accepting new connections and work; /ready answers 503 from here on. */
+  beginDrain(reason: string): void {
+    if (this.state === 'draining') return;
+    this.state = 'draining';
+    for (const c of this.connections()) c.emit('gateway.draining', { reason });
+  }
+
+  /** Closes every socket with 1001 and stops listening. */
+  async close(): Promise<void> {
+    this.state = 'draining';
+    if (this.sweep) clearInterval(this.sweep);
+    for (const c of this.conns) c.close(CLOSE.GOING_AWAY, 'gateway shutting down');
+    const deadline = Date.now() + 2000;
+    while (this.conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const ws of this.wss.clients) ws.terminate();
+    this.wss.close();
+    this.sessions.closeAll();
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    } catch {
+      sendJson(res, 400, {
+        error: { code: 'GW_ERR_GATEWAY_NOT_FOUND', message: 'bad request target', retryable: false },
+      });
+      return;
+    }
+    const path = url.pathname;
+    if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+      sendJson(res, 200, {
+        status: this.state,
+        uptime_ms: Date.now() - this.startedAt,
+        version: this.opts.version,
+      });
+      return;
+    }
+    if (path === '/ready' && (req.method === 'GET' || req.method === 'HEAD')) {
+      sendJson(res, this.state === 'ok' ? 200 : 503, { status: this.state });
+      return;
+    }
+    if (path === '/api' || path.startsWith('/api/')) {
+      if (this.state !== 'ok') {
+        const err = new GatewayError(
+          this.state === 'draining' ? 'GW_ERR_GATEWAY_DRAINING' : 'GW_ERR_GATEWAY_NOT_READY',
+        );
+        sendError(res, err, { 'retry-after': '5' });
+        return;
+      }
+      await this.rest.handle(req, res, url, clientOrigin(req, this.trusted).address);
+      return;
+    }
+    if ((req.method === 'GET' || req.method === 'HEAD') && this.opts.web?.(req, res, url)) return;
+    sendError(res, new GatewayError('GW_ERR_GATEWAY_NOT_FOUND', { method: req.method, path }));
+  }
+
+  private rejectUpgrade(socket: Duplex, status: number, err: GatewayError): void {
+    const body = JSON.stringify({ error: err.toBody() });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Service Unavailable'}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const g = this.opts.config.gateway;
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/' && path !== g.websocket_path) {
+      this.rejectUpgrade(socket, 404, new GatewayError('GW_ERR_GATEWAY_NOT_FOUND', { method: 'GET', path }));
+      return;
+    }
+    if (this.state === 'draining') {
+      this.rejectUpgrade(socket, 503, new GatewayError('GW_ERR_GATEWAY_DRAINING'));
+      return;
+    }
+    const origin = req.headers.origin;
+    if (
+      !isOriginAllowed(origin, {
+        allowed: g.websocket.allowed_origins,
+        port: this.boundPort,
+        hostHeader: req.headers.host,
+      })
+    ) {
+      this.opts.hooks?.onConnection?.('unknown', 'failed', 'origin');
+      this.rejectUpgrade(socket, 403, new GatewayError('GW_ERR_AUTH_ORIGIN_FORBIDDEN', { origin }));
+      return;
+    }
+    const remote = clientOrigin(req, this.trusted).address;
+    const tlsSocket = req.socket as TLSSocket;
+    const cert =
+      g.tls.enabled && g.tls.client_auth !== 'none' && tlsSocket.authorized
+        ? tlsSocket.getPeerCertificate()
+        : null;
+    const certSubject = cert && cert.subject ? String(cert.subject.CN ?? 'client') : undefined;
+    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const conn = new Connection(
+        ws,
+        this.connectionDeps(certSubject),
+        remote,
+        bearerFromHeader(req.headers.authorization),
+      );
+      this.conns.add(conn);
+      ws.once('close', () => this.conns.delete(conn));
+    });
+  }
+
+  private connectionDeps(certSubject: string | undefined) {
+    const g = this.opts.config.gateway;
+    const log = this.opts.logger.child({ component: 'ws' });
+    return {
+      router: this.router,
+      sessions: this.sessions,
+      authenticate: async (
+        params: import('../protocol/index.js').ConnectParams,
+        headerToken: string | undefined,
+        remoteAddress: string,
+      ) => {
+        try {
+          return await this.opts.authenticator.authenticate({
+            token: params.auth?.token ?? headerToken,
+            requestedRole: params.role,
+            remoteAddress,
+            certRole: certSubject !== undefined ? g.tls.client_cert_role : undefined,
+            certSubject,
+          });
+        } catch (err) {
+          const code = err instanceof GatewayError ? err.code : 'internal';
+          this.opts.hooks?.onConnection?.(params.role, 'failed', code);
+          log.warn(
+            { event: 'auth_failed', code, remote: remoteAddress, role: params.role },
+            'connection refused',
+          );
+          throw err;
+        }
+      },
+      serverInfo: () => ({
+        protocol: PROTOCOL_VERSION,
+        server: {
+          name: 'openclaw-gateway' as const,
+          version: this.opts.version,
+          gateway_id: this.opts.gatewayId,
+        },
+        policy: {
+          max_message_size: g.websocket.max_message_size,
+          ping_interval_ms: g.websocket.ping_interval * 1000,
+          ping_timeout_ms: g.websocket.ping_timeout * 1000,
+        },
+        methods: this.router.methods(),
+        events: [
+          'task.updated',
+          'task.progress',
+          'task.assigned',
+          'task.cancel',
+          'task.long_running',
+          'gateway.draining',
+        ],
+      }),
+      handshakeTimeoutMs: g.websocket.handshake_timeout * 1000,
+      pingIntervalMs: g.websocket.ping_interval * 1000,
+      pingTimeoutMs: g.websocket.ping_timeout * 1000,
+      idleTimeoutMs: g.websocket.idle_timeout * 1000,
+      log,
+      onOpen: (c: Connection) => {
+        this.opts.hooks?.onConnection?.(c.role ?? 'unknown', 'open');
+        this.emit('connection:open', c);
+      },
+      onClose: (c: Connection, code: number) => {
+        this.opts.hooks?.onConnection?.(c.role ?? 'unknown', 'close');
+        this.emit('connection:close', c, code);
+      },
+      onMessage: (d: 'in' | 'out') => this.opts.hooks?.onMessage?.(d),
+      isDraining: () => this.state === 'draining',
+    };
+  }
+}
