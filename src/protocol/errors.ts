@@ -90,6 +90,11 @@ export const ERRORS = {
     retryable: true,
     message: 'cannot reach the gateway at {url}: {reason}',
   },
+  GW_ERR_GATEWAY_TIMEOUT: {
+    status: 504,
+    retryable: true,
+    message: 'the gateway did not answer {method} within {timeout_ms} ms',
+  },
 
   GW_ERR_CONFIG_INVALID: { status: 400, retryable: false, message: '{reason}' },
   GW_ERR_CONFIG_PORT_IN_USE: {
