@@ -5,6 +5,8 @@ import { registerConfigCommands } from './commands/config.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerGatewayCommands } from './commands/gateway.js';
 import { registerTokenCommands } from './commands/token.js';
+import { registerTaskCommands } from './commands/task.js';
+import { registerNodeCommands } from './commands/node.js';
 import { CliExit, EXIT, exitCodeFor } from './exit-codes.js';
 import { printError } from './output.js';
 import { isLongRunning } from './long-running.js';
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .version(PACKAGE_VERSION)
     .showHelpAfterError('(run with --help for usage)');
   registerGatewayCommands(program);
+  registerTaskCommands(program);
+  registerNodeCommands(program);
   registerConfigCommands(program);
   registerTokenCommands(program);
   registerDoctorCommand(program);

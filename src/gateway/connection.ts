@@ -61,6 +61,7 @@ export class Connection {
   principal = '';
   session: Session | null = null;
   node: NodeDeclaration | null = null;
+  clientName = '';
   readonly connectedAt = new Date();
   private state: State = 'handshake';
   private handshakeTimer: NodeJS.Timeout | null;
@@ -270,6 +271,7 @@ export class Connection {
     this.role = params.role;
     this.principal = who.principal;
     this.node = params.node ?? null;
+    this.clientName = params.client.name;
     this.state = 'open';
 
     const result: ConnectResult = {
@@ -295,6 +297,7 @@ export class Connection {
         session: this.session!,
         connectionId: this.id,
         remoteAddress: this.remoteAddress,
+        clientName: this.clientName,
         ...(this.node ? { nodeId: this.node.id } : {}),
       });
       this.send(

@@ -12,11 +12,12 @@ export interface CallContext {
   /** Set for node connections: the declared node id. */
   nodeId?: string;
   remoteAddress: string;
+  /** `client.name` from the connect frame (e.g. openclaw-cli, openclaw-web). */
+  clientName: string;
 }
 
 export type MethodHandler = (params: any, ctx: CallContext) => unknown | Promise<unknown>;
 
-const RANK: Record<Role, number> = { node: 0, operator: 1, admin: 2 };
 
 export class RpcRouter {
   private readonly handlers = new Map<string, MethodHandler>();

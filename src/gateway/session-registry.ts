@@ -54,6 +54,7 @@ export class Session {
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>();
+  private readonly expiryListeners: Array<(s: Session) => void> = [];
   constructor(private readonly opts: { replayBuffer: number; ttlMs: number }) {}
 
   create(owner: string): Session {
@@ -75,8 +76,16 @@ export class SessionRegistry {
   detach(s: Session): void {
     s.sink = null;
     if (s.expiry) clearTimeout(s.expiry);
-    s.expiry = setTimeout(() => this.sessions.delete(s.id), this.opts.ttlMs);
+    s.expiry = setTimeout(() => {
+      this.sessions.delete(s.id);
+      for (const l of this.expiryListeners) l(s);
+    }, this.opts.ttlMs);
     s.expiry.unref();
+  }
+
+  /** Called when a detached session can no longer be resumed (subscriptions can be dropped then). */
+  onExpire(listener: (s: Session) => void): void {
+    this.expiryListeners.push(listener);
   }
 
   get(id: string): Session | undefined {

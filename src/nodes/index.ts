@@ -1,2 +1,3 @@
-/** @module nodes layer (see SPEC). */
-export {};
+/** @module Nodes: the worker runtime (remote or built-in local) that runs tasks with its skills. */
+export { NodeRuntime, defaultNodeId, type NodeRuntimeOptions, type AgentRunner } from './node-runtime.js';
+export { localNodeService, type LocalNodeOptions } from './local-node-service.js';

@@ -148,6 +148,17 @@ export const ERRORS = {
     retryable: false,
     message: 'the database cannot be opened with this encryption key: {reason}',
   },
+  GW_ERR_STORE_SCHEMA_TOO_NEW: {
+    status: 500,
+    retryable: false,
+    message:
+      'the {component} schema in the database is version {found}, newer than this build knows ({known}); upgrade openclaw, or restore a backup made by this version',
+  },
+  GW_ERR_STORE_MIGRATION_FAILED: {
+    status: 500,
+    retryable: false,
+    message: 'migration {version} ({name}) of {component} failed and was rolled back: {reason}',
+  },
 
   GW_ERR_LLM_NOT_CONFIGURED: { status: 503, retryable: false, message: '{reason}' },
   GW_ERR_LLM_QUEUE_FULL: { status: 429, retryable: true, message: 'LLM queue for {provider} is full' },

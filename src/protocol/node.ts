@@ -9,6 +9,8 @@ export const NodeDeclarationSchema = z.object({
   capabilities: z.array(CapabilitySchema).max(64),
   tags: z.array(CapabilitySchema).max(64).optional(),
   concurrency: z.int().min(1).max(10_000).optional(),
+  /** Task ids this node is still running (sent on reconnect so the gateway re-attaches them, R3.3). */
+  running: z.array(z.string().max(128)).max(10_000).optional(),
 });
 export type NodeDeclaration = z.infer<typeof NodeDeclarationSchema>;
 

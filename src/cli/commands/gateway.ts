@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { GatewayError } from '../../protocol/index.js';
 import { startGateway, installProcessHandlers } from '../../gateway/index.js';
+import { schedulerService } from '../../scheduler/index.js';
+import { localNodeService } from '../../nodes/index.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 import { resolveTarget, withClient, type TargetFlags } from '../target.js';
@@ -34,7 +36,7 @@ async function start(flags: StartFlags): Promise<void> {
       'logging.level': flags.logLevel,
     },
   });
-  const gw = await startGateway(cfg);
+  const gw = await startGateway(cfg, { services: [schedulerService(), localNodeService()] });
   markLongRunning();
   installProcessHandlers(gw.logger);
   let stopping = false;

@@ -1,0 +1,214 @@
+/**
+ * @module The node runtime: connects as `role: node`, runs assigned tasks with its skills, streams
+ * progress, renews leases, and survives gateway restarts and network drops without losing results.
+ */
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { GatewayClient, type GatewayClientOptions } from '../client/index.js';
+import { GatewayError, type ErrorBody, type NodeDeclaration, type Task } from '../protocol/index.js';
+import { createSkillContext, type SkillRegistry, type SkillContext } from '../skills/index.js';
+
+/** Runs an agent instruction (`task.task`); supplied by the LLM layer. */
+export type AgentRunner = (task: Task, ctx: SkillContext, client: GatewayClient) => Promise<unknown>;
+
+export interface NodeRuntimeOptions {
+  url: string;
+  token?: string;
+  nodeId?: string;
+  capabilities: string[];
+  tags?: string[];
+  /** Tasks run at once. Default 4. */
+  concurrency?: number;
+  /** Root under which each workspace gets a directory. */
+  workspaceRoot: string;
+  skills: SkillRegistry;
+  agent?: AgentRunner;
+  logger: Logger;
+  clientName?: string;
+  reconnect?: GatewayClientOptions['reconnect'];
+  keepalive?: GatewayClientOptions['keepalive'];
+  tls?: GatewayClientOptions['tls'];
+}
+
+interface Running {
+  task: Task;
+  ac: AbortController;
+  renew: NodeJS.Timeout;
+}
+
+export function defaultNodeId(): string {
+  return `node-${hostname()}`;
+}
+
+export class NodeRuntime {
+  readonly id: string;
+  private readonly client: GatewayClient;
+  /** Mutated in place: the client re-sends this declaration, with the current `running`, on reconnect. */
+  private readonly declaration: NodeDeclaration;
+  private readonly running = new Map<string, Running>();
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: NodeRuntimeOptions) {
+    this.id = opts.nodeId ?? defaultNodeId();
+    this.log = opts.logger.child({ component: 'node', node_id: this.id });
+    this.declaration = {
+      id: this.id,
+      capabilities: opts.capabilities,
+      tags: opts.tags ?? [],
+      concurrency: opts.concurrency ?? 4,
+      running: [],
+    };
+    this.client = new GatewayClient({
+      url: opts.url,
+      ...(opts.token ? { token: opts.token } : {}),
+      role: 'node',
+      client: { name: opts.clientName ?? 'openclaw-node', version: '1' },
+      node: this.declaration,
+      ...(opts.reconnect ? { reconnect: opts.reconnect } : {}),
+      ...(opts.keepalive ? { keepalive: opts.keepalive } : {}),
+      ...(opts.tls ? { tls: opts.tls } : {}),
+    });
+    this.client.onEvent('task.assigned', (payload) => {
+      const p = payload as { task: Task; lease_ms: number };
+      void this.run(p.task, p.lease_ms);
+    });
+    this.client.onEvent('task.cancel', (payload) => {
+      const p = payload as { id: string; reason: string };
+      const r = this.running.get(p.id);
+      if (r) {
+        this.log.info({ event: 'task_cancel_received', task_id: p.id, reason: p.reason }, 'stopping task');
+        r.ac.abort(new GatewayError('GW_ERR_TASK_CANCELLED', { reason: p.reason }));
+      }
+    });
+    this.client.on('reconnecting', (info) =>
+      this.log.warn({ event: 'node_reconnecting', ...info }, 'reconnecting'),
+    );
+    this.client.on('reconnected', () => this.log.info({ event: 'node_reconnected' }, 'reconnected'));
+    this.client.on('fatal', (err) =>
+      this.log.error({ event: 'node_fatal', code: err.code, err: err.message }, 'gateway refused this node'),
+    );
+  }
+
+  get gatewayClient(): GatewayClient {
+    return this.client;
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    await this.client.connect({ retry: true });
+    this.log.info(
+      { event: 'node_registered', capabilities: this.declaration.capabilities },
+      `node ${this.id} registered`,
+    );
+  }
+
+  /** Stops taking work; running tasks are cancelled when `cancelRunning`, otherwise awaited up to the deadline. */
+  async stop(opts: { deadline?: number; cancelRunning?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    const deadline = opts.deadline ?? Date.now() + 10_000;
+    if (opts.cancelRunning)
+      for (const r of this.running.values())
+        r.ac.abort(new GatewayError('GW_ERR_TASK_CANCELLED', { reason: 'node stopping' }));
+    while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await this.client.close();
+    await this.opts.skills.dispose?.();
+  }
+
+  private syncDeclaration(): void {
+    this.declaration.running = [...this.running.keys()];
+  }
+
+  /**
+   * Sends a node report, retrying across reconnects: a result must reach the gateway even when the
+   * connection drops right as the task ends (the gateway ignores a duplicate).
+   */
+  private async report(
+    method: 'task.started' | 'task.progress' | 'task.complete' | 'task.fail' | 'task.renew',
+    params: Record<string, unknown>,
+    persistent: boolean,
+  ): Promise<unknown> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.client.request(method, params as never);
+      } catch (err) {
+        const retry = err instanceof GatewayError && err.code === 'GW_ERR_GATEWAY_UNREACHABLE';
+        if (!retry || !persistent || this.client.state === 'closed') throw err;
+        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private async run(task: Task, leaseMs: number): Promise<void> {
+    if (this.running.has(task.id)) return; // duplicate assignment (replayed event): already running
+    if (this.stopped) return;
+    const ac = new AbortController();
+    const renew = setInterval(
+      () => {
+        void this.report('task.renew', { id: task.id }, false).catch(() => undefined);
+      },
+      Math.max(200, Math.floor(leaseMs / 3)),
+    );
+    renew.unref();
+    this.running.set(task.id, { task, ac, renew });
+    this.syncDeclaration();
+    const t0 = Date.now();
+    try {
+      await this.report('task.started', { id: task.id }, true);
+      const ctx = await createSkillContext({
+        taskId: task.id,
+        workspaceDir: join(this.opts.workspaceRoot, task.workspace),
+        signal: ac.signal,
+        ...(task.timeout ? { timeoutMs: task.timeout * 1000 } : {}),
+        progress: (message, data) => {
+          void this.report('task.progress', { id: task.id, message, ...(data ?? {}) }, false).catch(
+            () => undefined,
+          );
+        },
+        log: {
+          info: (m) => this.log.info({ task_id: task.id }, m),
+          warn: (m) => this.log.warn({ task_id: task.id }, m),
+          error: (m) => this.log.error({ task_id: task.id }, m),
+        },
+      });
+      let result: unknown;
+      if (task.skill) result = await this.opts.skills.invoke(task.skill, task.args ?? {}, ctx);
+      else if (this.opts.agent) result = await this.opts.agent(task, ctx, this.client);
+      else {
+        throw new GatewayError(
+          'GW_ERR_LLM_NOT_CONFIGURED',
+          {},
+          'this node cannot run agent instructions: no LLM provider is configured on the gateway (set OPENAI_API_KEY, ANTHROPIC_API_KEY or OLLAMA_HOST)',
+        );
+      }
+      await this.report('task.complete', { id: task.id, result: result ?? null }, true);
+      this.log.info(
+        { event: 'task_done', task_id: task.id, workspace: task.workspace, duration_ms: Date.now() - t0 },
+        'task done',
+      );
+    } catch (err) {
+      const body: ErrorBody =
+        err instanceof GatewayError
+          ? err.toBody()
+          : {
+              code: 'GW_ERR_TASK_FAILED',
+              message: err instanceof Error ? err.message : String(err),
+              retryable: false,
+            };
+      await this.report('task.fail', { id: task.id, error: body }, true).catch((e: unknown) =>
+        this.log.warn(
+          { event: 'report_failed', task_id: task.id, err: (e as Error).message },
+          'could not report failure',
+        ),
+      );
+    } finally {
+      clearInterval(renew);
+      this.running.delete(task.id);
+      this.syncDeclaration();
+    }
+  }
+}

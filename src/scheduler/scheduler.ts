@@ -1,0 +1,537 @@
+/**
+ * @module The scheduler: accepts tasks durably, resolves dependencies, dispatches to nodes by capability
+ * and free slot, and moves every task through its states exactly once (compare-and-set in the store).
+ */
+import { EventEmitter } from 'node:events';
+import {
+  GatewayError,
+  isTerminal,
+  type ErrorBody,
+  type Task,
+  type TaskSource,
+  type TaskStatus,
+  type TaskSubmitParams,
+} from '../protocol/index.js';
+import type { TaskStore, TaskLogEntry, TaskPage, ListTasksOptions } from '../store/index.js';
+import type { Logger } from 'pino';
+import { buildTask } from './task-factory.js';
+import { NodePool, type NodeHandle } from './node-pool.js';
+import { Subscriptions, type Subscriber } from './subscriptions.js';
+
+export interface SchedulerOptions {
+  tasks: TaskStore;
+  logger: Logger;
+  /** Seconds, as in config.yaml `tasks:`. */
+  defaultTimeout: number;
+  queueTimeout: number;
+  longTaskWarning: number;
+  lease: number;
+  maxAttempts: number;
+  /** Called on state changes, for metrics. */
+  hooks?: SchedulerHooks;
+  now?: () => number;
+  /** How often timeouts and leases are checked (ms). Default 1000. */
+  sweepIntervalMs?: number;
+}
+
+export interface SchedulerHooks {
+  onTransition?(task: Task, from: TaskStatus | null): void;
+  onLongRunning?(task: Task): void;
+}
+
+export class Scheduler extends EventEmitter {
+  readonly nodes = new NodePool();
+  readonly subscriptions = new Subscriptions();
+  private readonly tasks: TaskStore;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  /** In-memory indices rebuilt from the store at start; the store stays the source of truth. */
+  private readonly queuedSince = new Map<string, { at: number; task: Task }>();
+  private readonly runningIdx = new Map<
+    string,
+    { startedAt: number; timeout: number | null; warned: boolean }
+  >();
+  private dispatchScheduled = false;
+  private dispatching: Promise<void> | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    super();
+    this.setMaxListeners(0);
+    this.tasks = opts.tasks;
+    this.log = opts.logger;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get leaseMs(): number {
+    return this.opts.lease * 1000;
+  }
+
+  async start(): Promise<void> {
+    for (const status of ['queued', 'running'] as const) {
+      let cursor: string | undefined;
+      do {
+        const page: TaskPage = await this.tasks.list({ status, limit: 1000, ...(cursor ? { cursor } : {}) });
+        for (const t of page.tasks) this.index(t);
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
+    }
+    this.sweepTimer = setInterval(
+      () => void this.sweep().catch((err) => this.log.error({ event: 'sweep_failed', err }, 'sweep failed')),
+      this.opts.sweepIntervalMs ?? 1000,
+    );
+    this.sweepTimer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.dispatching;
+  }
+
+  /** Resolves when no task is running on this gateway's nodes, or at the deadline. */
+  async drain(deadline: number): Promise<void> {
+    this.stopped = true; // no new dispatches while draining
+    while (this.runningIdx.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  }
+
+  private index(t: Task): void {
+    if (t.status === 'queued') this.queuedSince.set(t.id, { at: Date.parse(t.created_at), task: t });
+    else this.queuedSince.delete(t.id);
+    if (t.status === 'running') {
+      if (!this.runningIdx.has(t.id)) {
+        this.runningIdx.set(t.id, {
+          startedAt: Date.parse(t.started_at ?? t.created_at),
+          timeout: t.timeout,
+          warned: false,
+        });
+      }
+    } else this.runningIdx.delete(t.id);
+  }
+
+  /** Queued tasks by priority, for the queue-depth gauge. */
+  queuedByPriority(): Record<string, number> {
+    const out: Record<string, number> = { critical: 0, high: 0, normal: 0, low: 0 };
+    for (const { task } of this.queuedSince.values()) out[task.priority] = (out[task.priority] ?? 0) + 1;
+    return out;
+  }
+
+  get runningCount(): number {
+    return this.runningIdx.size;
+  }
+
+  // ---- channel side ------------------------------------------------------------------------------
+
+  async submit(params: TaskSubmitParams, source: TaskSource): Promise<{ task: Task; created: boolean }> {
+    const task = buildTask(params, source, { defaultTimeout: this.opts.defaultTimeout }, this.now());
+    const deps = await Promise.all(
+      task.depends_on.map(async (id) => ({ id, task: await this.tasks.get(id) })),
+    );
+    for (const d of deps) {
+      if (d.id === task.id) throw new GatewayError('GW_ERR_TASK_DEPENDENCY_CYCLE', { id: d.id });
+      if (!d.task) throw new GatewayError('GW_ERR_TASK_DEPENDENCY_UNKNOWN', { id: d.id });
+    }
+    const failedDep = deps.find((d) => d.task && isTerminal(d.task.status) && d.task.status !== 'succeeded');
+    if (failedDep) {
+      task.status = 'failed';
+      task.finished_at = new Date(this.now()).toISOString();
+      task.error = this.depError(failedDep.id, failedDep.task!.status);
+    } else if (deps.some((d) => d.task!.status !== 'succeeded')) task.status = 'waiting';
+
+    const res = await this.tasks.insert(
+      task,
+      params.idempotency_key ? { idempotencyKey: params.idempotency_key } : {},
+    );
+    if (!res.created) return res;
+    this.index(res.task);
+    this.log.info(
+      {
+        event: 'task_submitted',
+        task_id: task.id,
+        workspace: task.workspace,
+        priority: task.priority,
+        status: task.status,
+        source,
+      },
+      'task submitted',
+    );
+    this.transitioned(res.task, null);
+    if (res.task.status === 'waiting') await this.promoteIfReady(res.task.id); // a dependency may have finished meanwhile
+    this.kick();
+    return res;
+  }
+
+  get(id: string): Promise<Task | null> {
+    return this.tasks.get(id);
+  }
+
+  async mustGet(id: string): Promise<Task> {
+    const t = await this.tasks.get(id);
+    if (!t) throw new GatewayError('GW_ERR_TASK_NOT_FOUND', { id });
+    return t;
+  }
+
+  list(opts: ListTasksOptions): Promise<TaskPage> {
+    return this.tasks.list(opts);
+  }
+
+  async logs(id: string): Promise<TaskLogEntry[]> {
+    await this.mustGet(id);
+    return this.tasks.logs(id);
+  }
+
+  subscribe(sub: Subscriber, taskId?: string): void {
+    this.subscriptions.subscribe(sub, taskId);
+  }
+
+  async cancel(id: string, reason = 'cancelled by request'): Promise<Task> {
+    const t = await this.mustGet(id);
+    if (isTerminal(t.status)) throw new GatewayError('GW_ERR_TASK_NOT_ACTIVE', { id, status: t.status });
+    const error: ErrorBody = {
+      code: 'GW_ERR_TASK_CANCELLED',
+      message: `task cancelled: ${reason}`,
+      retryable: false,
+    };
+    const updated = await this.finish(id, [t.status], 'cancelled', { error });
+    if (!updated) return this.cancel(id, reason); // it moved on meanwhile; decide again on the new state
+    if (t.status === 'running' && t.node_id) this.nodes.get(t.node_id)?.send('task.cancel', { id, reason });
+    return updated;
+  }
+
+  /** Resolves with the task once it has ended, or with its current state when `signal` aborts. */
+  async waitForEnd(id: string, signal?: AbortSignal): Promise<Task> {
+    const t = await this.mustGet(id);
+    if (isTerminal(t.status)) return t;
+    return new Promise<Task>((resolve) => {
+      const done = (task: Task) => {
+        cleanup();
+        resolve(task);
+      };
+      const onAbort = () => {
+        cleanup();
+        void this.mustGet(id).then(resolve, () => resolve(t));
+      };
+      const cleanup = () => {
+        this.off(`end:${id}`, done);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      this.on(`end:${id}`, done);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // The end may have happened between the read above and the listener.
+      void this.tasks.get(id).then((now) => now && isTerminal(now.status) && done(now));
+    });
+  }
+
+  // ---- node side ---------------------------------------------------------------------------------
+
+  /** A node connected (or reconnected): re-attach what it still runs, re-queue what it lost (R3.3). */
+  async nodeConnected(handle: NodeHandle, stillRunning: string[]): Promise<void> {
+    const replaced = this.nodes.add(handle);
+    if (replaced) replaced.close(4409, 'replaced by a newer connection of the same node');
+    const claimed = new Set(stillRunning);
+    const page = await this.tasks.list({ status: 'running', limit: 1000 });
+    for (const t of page.tasks.filter((x) => x.node_id === handle.id)) {
+      if (claimed.has(t.id)) {
+        await this.tasks.renewLease(t.id, handle.id, this.leaseMs, this.now());
+        this.nodes.hold(handle.id, t.id);
+        claimed.delete(t.id);
+        this.log.info(
+          { event: 'task_reattached', task_id: t.id, node_id: handle.id },
+          'task re-attached after reconnect',
+        );
+      } else {
+        await this.requeueOrFail(t, 'the node reconnected without it');
+      }
+    }
+    // The node runs tasks the gateway no longer gives it (finished elsewhere, cancelled, re-queued): stop them.
+    for (const id of claimed)
+      handle.send('task.cancel', { id, reason: 'task is no longer assigned to this node' });
+    this.log.info(
+      { event: 'node_connected', node_id: handle.id, capabilities: handle.capabilities },
+      'node connected',
+    );
+    this.kick();
+  }
+
+  /** Leases keep running; the tasks are re-queued only if the node does not come back in time. */
+  nodeDisconnected(handle: NodeHandle): void {
+    if (this.nodes.remove(handle))
+      this.log.info({ event: 'node_disconnected', node_id: handle.id }, 'node disconnected');
+  }
+
+  private async heldBy(nodeId: string, id: string): Promise<Task> {
+    const t = await this.mustGet(id);
+    if (t.node_id !== nodeId || t.status !== 'running') {
+      throw new GatewayError('GW_ERR_TASK_NOT_ASSIGNED', { id });
+    }
+    return t;
+  }
+
+  async started(nodeId: string, id: string): Promise<void> {
+    await this.heldBy(nodeId, id);
+    await this.tasks.renewLease(id, nodeId, this.leaseMs, this.now());
+    await this.tasks.appendLog(id, {
+      ts: new Date(this.now()).toISOString(),
+      level: 'info',
+      message: `started on ${nodeId}`,
+    });
+  }
+
+  async renew(nodeId: string, id: string): Promise<boolean> {
+    return this.tasks.renewLease(id, nodeId, this.leaseMs, this.now());
+  }
+
+  async progress(nodeId: string, id: string, message: string, extra: Record<string, unknown>): Promise<void> {
+    await this.heldBy(nodeId, id);
+    await this.tasks.renewLease(id, nodeId, this.leaseMs, this.now());
+    if (!extra.stream)
+      await this.tasks.appendLog(id, { ts: new Date(this.now()).toISOString(), level: 'info', message });
+    this.subscriptions.publish(id, 'task.progress', { ...extra, id, message });
+  }
+
+  async complete(nodeId: string, id: string, result: unknown): Promise<{ accepted: boolean }> {
+    const t = await this.mustGet(id);
+    if (t.node_id !== nodeId || t.status !== 'running') return { accepted: false };
+    const done = await this.finish(id, ['running'], 'succeeded', { result: result ?? null }, nodeId);
+    return { accepted: done !== null };
+  }
+
+  async fail(nodeId: string, id: string, error: ErrorBody): Promise<{ accepted: boolean }> {
+    const t = await this.mustGet(id);
+    if (t.node_id !== nodeId || t.status !== 'running') return { accepted: false };
+    const status: TaskStatus =
+      error.code === 'GW_ERR_TASK_TIMEOUT'
+        ? 'timed_out'
+        : error.code === 'GW_ERR_TASK_CANCELLED'
+          ? 'cancelled'
+          : 'failed';
+    const done = await this.finish(id, ['running'], status, { error }, nodeId);
+    return { accepted: done !== null };
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------
+
+  private depError(depId: string, status: TaskStatus): ErrorBody {
+    return {
+      code: 'GW_ERR_TASK_DEPENDENCY_FAILED',
+      message: `dependency ${depId} ended ${status}`,
+      retryable: false,
+      details: { id: depId, status },
+    };
+  }
+
+  /** Moves a task to a terminal state (CAS); null if it was no longer in `from`. */
+  private async finish(
+    id: string,
+    from: TaskStatus[],
+    status: TaskStatus,
+    fields: { result?: unknown; error?: ErrorBody },
+    nodeId?: string,
+  ): Promise<Task | null> {
+    const updated = await this.tasks.update(
+      id,
+      { status, finished_at: new Date(this.now()).toISOString(), ...fields },
+      { expectStatus: from, ...(nodeId ? { expectNodeId: nodeId } : {}) },
+    );
+    if (!updated) return null;
+    const prev = from.length === 1 ? from[0]! : null;
+    this.transitioned(updated, prev);
+    await this.afterEnd(updated);
+    return updated;
+  }
+
+  private transitioned(task: Task, from: TaskStatus | null): void {
+    this.index(task);
+    if (task.node_id && task.status !== 'running') this.nodes.release(task.node_id, task.id);
+    if (isTerminal(task.status)) {
+      const durationMs = task.started_at
+        ? Date.parse(task.finished_at ?? '') - Date.parse(task.started_at)
+        : undefined;
+      const fields = {
+        task_id: task.id,
+        workspace: task.workspace,
+        node_id: task.node_id,
+        status: task.status,
+        ...(durationMs !== undefined && !Number.isNaN(durationMs) ? { duration_ms: durationMs } : {}),
+        ...(task.error ? { error_code: task.error.code } : {}),
+      };
+      if (task.status === 'succeeded')
+        this.log.info({ event: 'task_completed', ...fields }, 'task completed');
+      else
+        this.log.warn(
+          { event: `task_${task.status}`, ...fields, reason: task.error?.message },
+          `task ${task.status}`,
+        );
+      this.emit(`end:${task.id}`, task);
+    }
+    this.opts.hooks?.onTransition?.(task, from);
+    this.subscriptions.publish(task.id, 'task.updated', task, isTerminal(task.status));
+  }
+
+  private async afterEnd(task: Task): Promise<void> {
+    this.kick(); // a slot is free, and dependents may have become runnable
+    for (const dep of await this.tasks.dependents(task.id)) {
+      if (dep.status !== 'waiting') continue;
+      if (task.status === 'succeeded') await this.promoteIfReady(dep.id);
+      else await this.finish(dep.id, ['waiting'], 'failed', { error: this.depError(task.id, task.status) });
+    }
+  }
+
+  private async promoteIfReady(id: string): Promise<void> {
+    const t = await this.tasks.get(id);
+    if (!t || t.status !== 'waiting') return;
+    const deps = await Promise.all(t.depends_on.map((d) => this.tasks.get(d)));
+    const bad = deps.find((d) => d && isTerminal(d.status) && d.status !== 'succeeded');
+    if (bad) {
+      await this.finish(id, ['waiting'], 'failed', { error: this.depError(bad.id, bad.status) });
+      return;
+    }
+    if (deps.every((d) => d?.status === 'succeeded')) {
+      const q = await this.tasks.update(id, { status: 'queued' }, { expectStatus: ['waiting'] });
+      if (q) {
+        this.transitioned(q, 'waiting');
+        this.kick();
+      }
+    }
+  }
+
+  private async requeueOrFail(t: Task, why: string): Promise<void> {
+    const nodeId = t.node_id;
+    if (t.attempt >= this.opts.maxAttempts) {
+      await this.finish(t.id, ['running'], 'failed', {
+        error: {
+          code: 'GW_ERR_TASK_NODE_LOST',
+          message: `node ${nodeId} was lost (${why}) and the retry limit (${this.opts.maxAttempts}) is reached`,
+          retryable: true,
+          details: { node_id: nodeId, attempt: t.attempt },
+        },
+      });
+      return;
+    }
+    const q = await this.tasks.update(
+      t.id,
+      { status: 'queued', node_id: null },
+      { expectStatus: ['running'] },
+    );
+    if (!q) return;
+    this.nodes.release(nodeId, t.id);
+    await this.tasks.appendLog(t.id, {
+      ts: new Date(this.now()).toISOString(),
+      level: 'warn',
+      message: `re-queued after attempt ${t.attempt}: ${why}`,
+    });
+    this.log.warn(
+      { event: 'task_requeued', task_id: t.id, node_id: nodeId, attempt: t.attempt, reason: why },
+      'task re-queued',
+    );
+    this.transitioned(q, 'running');
+    this.kick();
+  }
+
+  /** Coalesces dispatch requests into one pass at a time. */
+  kick(): void {
+    if (this.dispatchScheduled || this.stopped) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => {
+      this.dispatchScheduled = false;
+      const prev = this.dispatching ?? Promise.resolve();
+      this.dispatching = prev
+        .then(() => this.dispatch())
+        .catch((err) => this.log.error({ event: 'dispatch_failed', err }, 'dispatch failed'))
+        .finally(() => {
+          this.dispatching = null;
+        });
+    });
+  }
+
+  private async dispatch(): Promise<void> {
+    if (this.stopped) return;
+    let progress = true;
+    while (progress && this.queuedSince.size > 0) {
+      progress = false;
+      for (const node of this.nodes.withFreeSlots()) {
+        if (this.nodes.get(node.id) !== node || this.nodes.freeSlots(node.id) <= 0) continue;
+        const t = await this.tasks.claimNext({
+          capabilities: node.capabilities,
+          tags: node.tags,
+          nodeId: node.id,
+          leaseMs: this.leaseMs,
+          now: this.now(),
+        });
+        if (!t) continue;
+        progress = true;
+        this.nodes.hold(node.id, t.id);
+        this.transitioned(t, 'queued');
+        this.log.info(
+          {
+            event: 'task_started',
+            task_id: t.id,
+            node_id: node.id,
+            workspace: t.workspace,
+            attempt: t.attempt,
+          },
+          'task assigned',
+        );
+        node.send('task.assigned', { task: t, lease_ms: this.leaseMs });
+      }
+    }
+  }
+
+  private async sweep(): Promise<void> {
+    const now = this.now();
+    for (const t of await this.tasks.expiredLeases(now)) await this.requeueOrFail(t, 'its lease expired');
+    for (const [id, r] of this.runningIdx) {
+      const elapsed = (now - r.startedAt) / 1000;
+      if (r.timeout !== null && r.timeout > 0 && elapsed >= r.timeout) {
+        const t = await this.tasks.get(id);
+        const error: ErrorBody = {
+          code: 'GW_ERR_TASK_TIMEOUT',
+          message: `task exceeded its execution timeout of ${r.timeout} s`,
+          retryable: true,
+          details: { which: 'execution', seconds: r.timeout },
+        };
+        const done = await this.finish(id, ['running'], 'timed_out', { error });
+        if (done && t?.node_id) this.nodes.get(t.node_id)?.send('task.cancel', { id, reason: 'timeout' });
+        continue;
+      }
+      if (!r.warned && this.opts.longTaskWarning > 0 && elapsed >= this.opts.longTaskWarning) {
+        r.warned = true;
+        const t = await this.tasks.get(id);
+        if (t) {
+          this.log.warn(
+            {
+              event: 'task_long_running',
+              task_id: id,
+              workspace: t.workspace,
+              node_id: t.node_id,
+              elapsed_s: Math.round(elapsed),
+            },
+            'task is running long',
+          );
+          this.subscriptions.publish(id, 'task.long_running', { id, elapsed_s: Math.round(elapsed) });
+          this.opts.hooks?.onLongRunning?.(t);
+        }
+      }
+    }
+    if (this.opts.queueTimeout > 0) {
+      for (const [id, q] of this.queuedSince) {
+        if ((now - q.at) / 1000 < this.opts.queueTimeout) continue;
+        const capable = this.nodes.anyCapable(q.task.capabilities, q.task.tags ?? []);
+        await this.finish(id, ['queued'], 'failed', {
+          error: {
+            code: 'GW_ERR_TASK_TIMEOUT',
+            message: `task was not started within its queue timeout of ${this.opts.queueTimeout} s: ${
+              capable
+                ? 'every capable node stayed busy'
+                : `no connected node offers [${q.task.capabilities.join(', ')}]`
+            }`,
+            retryable: true,
+            details: { which: 'queue', seconds: this.opts.queueTimeout, capabilities: q.task.capabilities },
+          },
+        });
+      }
+    }
+  }
+}
