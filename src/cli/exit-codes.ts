@@ -24,8 +24,13 @@ export class CliExit extends Error {
 export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof CliExit) return err.code;
   if (err instanceof GatewayError) {
-    if (err.code.startsWith('GW_ERR_AUTH_') || err.code === 'GW_ERR_GATEWAY_UNREACHABLE')
+    if (
+      err.code.startsWith('GW_ERR_AUTH_') ||
+      err.code === 'GW_ERR_GATEWAY_UNREACHABLE' ||
+      err.code === 'GW_ERR_GATEWAY_TIMEOUT'
+    ) {
       return EXIT.UNREACHABLE;
+    }
     if (err.code.startsWith('GW_ERR_CONFIG_') || err.code === 'GW_ERR_PROTOCOL_INVALID_PARAMS')
       return EXIT.USAGE;
     if (err.code === 'GW_ERR_TASK_TIMEOUT') return EXIT.TIMEOUT;

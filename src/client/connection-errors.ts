@@ -6,6 +6,8 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CLOSE.BAD_VERSION,
   CLOSE.UNAUTHORIZED,
   CLOSE.FORBIDDEN,
+  // Another connection took over this node id; reconnecting would knock it off in turn, forever.
+  CLOSE.REPLACED,
 ]);
 
 /**

@@ -136,7 +136,9 @@ export class NodeRuntime {
       try {
         return await this.client.request(method, params as never);
       } catch (err) {
-        const retry = err instanceof GatewayError && err.code === 'GW_ERR_GATEWAY_UNREACHABLE';
+        const retry =
+          err instanceof GatewayError &&
+          (err.code === 'GW_ERR_GATEWAY_UNREACHABLE' || err.code === 'GW_ERR_GATEWAY_TIMEOUT');
         if (!retry || !persistent || this.client.state === 'closed') throw err;
         await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
       }
