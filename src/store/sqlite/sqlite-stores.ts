@@ -1,0 +1,26 @@
+/** @module Bundles the SQLite-backed stores over one open database. */
+import type { Stores } from '../types.js';
+import type { SqliteDatabase } from './database.js';
+import { SqliteMetaStore } from './meta-store.js';
+import { SqliteRevocationStore } from './revocation-store.js';
+import { SqliteTaskStore } from './task-store.js';
+
+export interface SqliteStores extends Stores {
+  tasks: SqliteTaskStore;
+  revocations: SqliteRevocationStore;
+  meta: SqliteMetaStore;
+  /** The database underneath, for layers that keep their own tables in the same file. */
+  database: SqliteDatabase;
+}
+
+/** The stores over `db` (from `openSqliteDatabase`, which has already applied the schema). */
+export function createSqliteStores(db: SqliteDatabase): SqliteStores {
+  return {
+    tasks: new SqliteTaskStore(db.connection),
+    revocations: new SqliteRevocationStore(db.connection),
+    meta: new SqliteMetaStore(db.connection),
+    database: db,
+    backupTo: (path) => db.backupTo(path),
+    close: async () => db.close(),
+  };
+}

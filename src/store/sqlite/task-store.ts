@@ -1,0 +1,311 @@
+/** @module The durable task queue on SQLite: every mutation is one IMMEDIATE transaction. */
+import type Database from 'better-sqlite3-multiple-ciphers';
+import { z } from 'zod';
+import { GatewayError, TASK_STATUSES, TaskSchema, type Task, type TaskStatus } from '../../protocol/index.js';
+import { DEFAULT_PRIORITY_AGING_MS, PRIORITY_RANK } from '../priority.js';
+import type {
+  ClaimOptions,
+  InsertTaskOptions,
+  InsertTaskResult,
+  ListTasksOptions,
+  TaskLogEntry,
+  TaskPage,
+  TaskPatch,
+  TaskStore,
+  UpdateTaskOptions,
+} from '../types.js';
+import { prepareClaim, type ClaimParams } from './claim.js';
+import { guard, sqliteCode, toStoreError } from './sqlite-errors.js';
+import {
+  TASK_COLUMNS,
+  decodeCursor,
+  encodeCursor,
+  rowToTask,
+  timestampMs,
+  toJson,
+  type TaskRow,
+} from './task-rows.js';
+
+const PatchSchema = z.strictObject(
+  TaskSchema.pick({
+    status: true,
+    priority: true,
+    timeout: true,
+    attempt: true,
+    node_id: true,
+    result: true,
+    error: true,
+    started_at: true,
+    finished_at: true,
+  }).partial().shape,
+);
+
+const LogEntrySchema = z.object({
+  ts: z.string().min(1),
+  level: z.enum(['debug', 'info', 'warn', 'error']),
+  message: z.string(),
+});
+
+function invalid(error: z.ZodError): GatewayError {
+  const issue = error.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return new GatewayError('GW_ERR_TASK_INVALID', { reason: `${where}${issue?.message ?? 'invalid'}` });
+}
+
+function finiteInt(name: string, value: number, min: number): number {
+  if (!Number.isFinite(value) || value < min) {
+    throw new GatewayError('GW_ERR_PROTOCOL_INVALID_PARAMS', {
+      reason: `${name} must be a number >= ${min}`,
+    });
+  }
+  return Math.trunc(value);
+}
+
+/** Column values of a patch; JSON-typed fields are serialised, unknown keys were rejected by the schema. */
+const PATCH_COLUMNS: Record<keyof TaskPatch, (v: unknown) => [string, unknown][]> = {
+  status: (v) => [['status', v]],
+  priority: (v) => [
+    ['priority', v],
+    ['priority_rank', PRIORITY_RANK[v as Task['priority']]],
+  ],
+  timeout: (v) => [['timeout', v]],
+  attempt: (v) => [['attempt', v]],
+  node_id: (v) => [['node_id', v]],
+  result: (v) => [['result_json', toJson(v)]],
+  error: (v) => [['error_json', toJson(v)]],
+  started_at: (v) => [['started_at', v]],
+  finished_at: (v) => [['finished_at', v]],
+};
+
+export class SqliteTaskStore implements TaskStore {
+  readonly #db: Database.Database;
+  readonly #byId: Database.Statement<[string], TaskRow>;
+  readonly #byKey: Database.Statement<[string], TaskRow>;
+  readonly #insertTx: Database.Transaction<(task: Task, key: string | undefined) => InsertTaskResult>;
+  readonly #updateTx: Database.Transaction<
+    (id: string, patch: TaskPatch, expect: readonly TaskStatus[] | undefined) => Task | null
+  >;
+  readonly #claimTx: Database.Transaction<(o: ClaimParams) => Task | null>;
+  readonly #updates = new Map<string, Database.Statement<unknown[]>>();
+  readonly #renew: Database.Statement<[number, string, string]>;
+  readonly #expired: Database.Statement<[number], TaskRow>;
+  readonly #counts: Database.Statement<[], { status: TaskStatus; n: number }>;
+  readonly #addLog: Database.Statement<[string, string, string, string]>;
+  readonly #logs: Database.Statement<[string], TaskLogEntry>;
+  readonly #dependents: Database.Statement<[string], TaskRow>;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#byId = db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.id = ?`);
+    this.#byKey = db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.idempotency_key = ?`);
+    const insertRow = db.prepare(`INSERT INTO tasks (id, status, instruction, skill, args_json, workspace,
+        priority, priority_rank, capabilities, tags, timeout, attempt, node_id, result_json, error_json,
+        created_at, started_at, finished_at, source, idempotency_key, created_ms, ready_ms)
+      VALUES (@id, @status, @instruction, @skill, @args_json, @workspace, @priority, @priority_rank,
+        @capabilities, @tags, @timeout, @attempt, @node_id, @result_json, @error_json, @created_at,
+        @started_at, @finished_at, @source, @idempotency_key, @created_ms, @created_ms)`);
+    const insertDep = db.prepare(
+      'INSERT OR IGNORE INTO task_deps (task_id, depends_on, position) VALUES (?, ?, ?)',
+    );
+
+    this.#insertTx = db.transaction((task: Task, key: string | undefined): InsertTaskResult => {
+      if (key !== undefined) {
+        const existing = this.#byKey.get(key);
+        if (existing !== undefined) return { task: rowToTask(existing), created: false };
+      }
+      if (this.#byId.get(task.id) !== undefined) {
+        throw new GatewayError('GW_ERR_TASK_INVALID', { reason: `a task with id ${task.id} already exists` });
+      }
+      insertRow.run({
+        id: task.id,
+        status: task.status,
+        instruction: task.task ?? null,
+        skill: task.skill ?? null,
+        args_json: toJson(task.args),
+        workspace: task.workspace,
+        priority: task.priority,
+        priority_rank: PRIORITY_RANK[task.priority],
+        capabilities: JSON.stringify(task.capabilities),
+        tags: toJson(task.tags),
+        timeout: task.timeout,
+        attempt: task.attempt,
+        node_id: task.node_id,
+        result_json: toJson(task.result),
+        error_json: toJson(task.error),
+        created_at: task.created_at,
+        started_at: task.started_at,
+        finished_at: task.finished_at,
+        source: task.source,
+        idempotency_key: key ?? null,
+        created_ms: timestampMs(task.created_at),
+      });
+      task.depends_on.forEach((dep, i) => insertDep.run(task.id, dep, i));
+      return { task: rowToTask(this.#byId.get(task.id)!), created: true };
+    });
+
+    const current = db.prepare<[string], { status: string; created_ms: number }>(
+      'SELECT status, created_ms FROM tasks WHERE id = ?',
+    );
+    this.#updateTx = db.transaction(
+      (id: string, patch: TaskPatch, expect: readonly TaskStatus[] | undefined) => {
+        const row = current.get(id);
+        if (row === undefined) return null;
+        if (expect !== undefined && !expect.includes(row.status as TaskStatus)) return null;
+        const sets: [string, unknown][] = [];
+        for (const [k, v] of Object.entries(patch)) {
+          if (v !== undefined) sets.push(...PATCH_COLUMNS[k as keyof TaskPatch](v));
+        }
+        if (patch.status !== undefined && patch.status !== 'running') sets.push(['lease_expires_ms', null]);
+        if (patch.status === 'queued' && row.status === 'waiting') {
+          // Queue age starts when dependencies release the task, not when it was submitted.
+          sets.push(['ready_ms', Math.max(row.created_ms, Date.now())]);
+        }
+        if (sets.length > 0) this.#updateStatement(sets.map(([c]) => c)).run(...sets.map(([, v]) => v), id);
+        return rowToTask(this.#byId.get(id)!);
+      },
+    );
+
+    const claimOne = prepareClaim(db);
+    this.#claimTx = db.transaction((o: ClaimParams) => {
+      const id = claimOne(o);
+      return id === null ? null : rowToTask(this.#byId.get(id)!);
+    });
+
+    this.#renew = db.prepare(
+      `UPDATE tasks SET lease_expires_ms = ? WHERE id = ? AND status = 'running' AND node_id = ?`,
+    );
+    this.#expired = db.prepare(
+      `SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.status = 'running' AND t.lease_expires_ms <= ?
+       ORDER BY t.lease_expires_ms, t.seq`,
+    );
+    this.#counts = db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status');
+    this.#addLog = db.prepare('INSERT INTO task_logs (task_id, ts, level, message) VALUES (?, ?, ?, ?)');
+    this.#logs = db.prepare('SELECT ts, level, message FROM task_logs WHERE task_id = ? ORDER BY seq');
+    this.#dependents = db.prepare(
+      `SELECT ${TASK_COLUMNS} FROM task_deps d JOIN tasks t ON t.id = d.task_id
+       WHERE d.depends_on = ? ORDER BY t.seq`,
+    );
+  }
+
+  /** One cached statement per combination of patched columns (there are few). */
+  #updateStatement(columns: string[]): Database.Statement<unknown[]> {
+    const sig = columns.join(',');
+    let stmt = this.#updates.get(sig);
+    if (stmt === undefined) {
+      stmt = this.#db.prepare(`UPDATE tasks SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`);
+      this.#updates.set(sig, stmt);
+    }
+    return stmt;
+  }
+
+  async insert(task: Task, options: InsertTaskOptions = {}): Promise<InsertTaskResult> {
+    const parsed = TaskSchema.safeParse(task);
+    if (!parsed.success) throw invalid(parsed.error);
+    const key = options.idempotencyKey ?? parsed.data.idempotency_key;
+    // IMMEDIATE takes the write lock before the idempotency lookup, so two processes cannot both miss it.
+    return guard(() => this.#insertTx.immediate(parsed.data, key));
+  }
+
+  async get(id: string): Promise<Task | null> {
+    const row = guard(() => this.#byId.get(id));
+    return row === undefined ? null : rowToTask(row);
+  }
+
+  async list(options: ListTasksOptions = {}): Promise<TaskPage> {
+    const limit = options.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new GatewayError('GW_ERR_PROTOCOL_INVALID_PARAMS', {
+        reason: 'limit must be 1..1000',
+        path: ['limit'],
+      });
+    }
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (options.status !== undefined) {
+      const statuses = typeof options.status === 'string' ? [options.status] : [...options.status];
+      if (statuses.length === 0) return { tasks: [], next_cursor: null };
+      where.push(`t.status IN (${statuses.map(() => '?').join(', ')})`);
+      params.push(...statuses);
+    }
+    if (options.workspace !== undefined) {
+      where.push('t.workspace = ?');
+      params.push(options.workspace);
+    }
+    if (options.cursor !== undefined) {
+      const c = decodeCursor(options.cursor);
+      where.push('(t.created_ms < ? OR (t.created_ms = ? AND t.seq < ?))');
+      params.push(c.createdMs, c.createdMs, c.seq);
+    }
+    const sql = `SELECT ${TASK_COLUMNS} FROM tasks t ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY t.created_ms DESC, t.seq DESC LIMIT ?`;
+    const rows = guard(() => this.#db.prepare<unknown[], TaskRow>(sql).all(...params, limit + 1));
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      tasks: page.map(rowToTask),
+      next_cursor:
+        rows.length > limit && last ? encodeCursor({ createdMs: last.created_ms, seq: last.seq }) : null,
+    };
+  }
+
+  async update(id: string, patch: TaskPatch, options: UpdateTaskOptions = {}): Promise<Task | null> {
+    const parsed = PatchSchema.safeParse(patch);
+    if (!parsed.success) throw invalid(parsed.error);
+    return guard(() => this.#updateTx.immediate(id, parsed.data, options.expectStatus));
+  }
+
+  async claimNext(options: ClaimOptions): Promise<Task | null> {
+    const now = finiteInt('now', options.now, 0);
+    const lease = finiteInt('leaseMs', options.leaseMs, 1);
+    const aging = finiteInt('agingMs', options.agingMs ?? DEFAULT_PRIORITY_AGING_MS, 0);
+    return guard(() =>
+      this.#claimTx.immediate({
+        caps: JSON.stringify(options.capabilities),
+        tags: JSON.stringify(options.tags),
+        node: options.nodeId,
+        now,
+        lease,
+        aging,
+      }),
+    );
+  }
+
+  async renewLease(id: string, nodeId: string, leaseMs: number, now: number): Promise<boolean> {
+    const expires = finiteInt('now', now, 0) + finiteInt('leaseMs', leaseMs, 1);
+    return guard(() => this.#renew.run(expires, id, nodeId)).changes === 1;
+  }
+
+  async expiredLeases(now: number): Promise<Task[]> {
+    const at = finiteInt('now', now, 0);
+    return guard(() => this.#expired.all(at)).map(rowToTask);
+  }
+
+  async countByStatus(): Promise<Record<TaskStatus, number>> {
+    const rows = guard(() => this.#counts.all());
+    const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
+  }
+
+  async appendLog(id: string, entry: TaskLogEntry): Promise<void> {
+    const parsed = LogEntrySchema.safeParse(entry);
+    if (!parsed.success) throw invalid(parsed.error);
+    const { ts, level, message } = parsed.data;
+    try {
+      this.#addLog.run(id, ts, level, message);
+    } catch (err) {
+      // The foreign key is the existence check, so it cannot race with the insert.
+      if (sqliteCode(err) === 'SQLITE_CONSTRAINT_FOREIGNKEY')
+        throw new GatewayError('GW_ERR_TASK_NOT_FOUND', { id });
+      throw toStoreError(err);
+    }
+  }
+
+  async logs(id: string): Promise<TaskLogEntry[]> {
+    return guard(() => this.#logs.all(id));
+  }
+
+  async dependents(id: string): Promise<Task[]> {
+    return guard(() => this.#dependents.all(id)).map(rowToTask);
+  }
+}

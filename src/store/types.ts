@@ -1,0 +1,162 @@
+/** @module Storage interfaces. Nothing above this folder may depend on how a backend stores data. */
+import type { Task, TaskStatus } from '../protocol/index.js';
+
+/** Revoked token ids; a revoked token fails verification until it would have expired anyway. */
+export interface RevocationStore {
+  /** Marks a token id revoked. `expiresAt` (epoch ms, or null for never) lets backends prune old rows. */
+  revoke(jti: string, expiresAt: number | null, reason?: string): Promise<void>;
+  isRevoked(jti: string): Promise<boolean>;
+}
+
+/** Small string values by key (gateway id, cron cursors, feature flags). Not for bulk data. */
+export interface MetaStore {
+  /** The value, or null when the key was never set or was deleted. */
+  get(key: string): Promise<string | null>;
+  /** Creates or replaces the value. */
+  set(key: string, value: string): Promise<void>;
+  /** Removes the key; true when it existed. */
+  delete(key: string): Promise<boolean>;
+}
+
+/** Options of {@link TaskStore.insert}. */
+export interface InsertTaskOptions {
+  /**
+   * Resubmissions with the same key return the task stored first instead of creating a new one
+   * (R5.4). Falls back to `task.idempotency_key`. Keys are global and never expire. Default: none.
+   */
+  idempotencyKey?: string;
+}
+
+export interface InsertTaskResult {
+  /** The stored task: the new one, or the existing one when the idempotency key was seen before. */
+  task: Task;
+  /** False when an existing task was returned for the idempotency key. */
+  created: boolean;
+}
+
+/** Filters of {@link TaskStore.list}. */
+export interface ListTasksOptions {
+  /** One status or several. Default: all. */
+  status?: TaskStatus | readonly TaskStatus[];
+  /** Only tasks of this workspace. Default: all. */
+  workspace?: string;
+  /** Page size, 1..1000. Default: 50. */
+  limit?: number;
+  /** Opaque `next_cursor` of the previous page. Default: the first page. */
+  cursor?: string;
+}
+
+export interface TaskPage {
+  /** Newest first (by `created_at`, ties in insertion order). */
+  tasks: Task[];
+  /** Pass back as `cursor` for the next page; null on the last page. Stable under concurrent inserts. */
+  next_cursor: string | null;
+}
+
+/** The fields a state transition may change. Identity, content and routing are fixed at insert. */
+export type TaskPatch = Partial<
+  Pick<
+    Task,
+    | 'status'
+    | 'priority'
+    | 'timeout'
+    | 'attempt'
+    | 'node_id'
+    | 'result'
+    | 'error'
+    | 'started_at'
+    | 'finished_at'
+  >
+>;
+
+export interface UpdateTaskOptions {
+  /** Compare-and-set: the update happens only if the current status is one of these. Default: any. */
+  expectStatus?: readonly TaskStatus[];
+}
+
+/** What a node offers when it asks for work. */
+export interface ClaimOptions {
+  /** The node's capabilities; a task qualifies when all of its `capabilities` are in this list. */
+  capabilities: readonly string[];
+  /** The node's tags; a task qualifies when all of its `tags` are in this list. */
+  tags: readonly string[];
+  nodeId: string;
+  /** Lease length in ms from `now`; the task counts as lost when it is not renewed by then. */
+  leaseMs: number;
+  /** Current time, epoch ms. Passed in so that schedulers and tests control the clock. */
+  now: number;
+  /**
+   * Priority aging: a queued task's effective priority improves one level per `agingMs` it has waited,
+   * up to `critical`, so a stream of high-priority work cannot starve low-priority tasks forever.
+   * 0 disables aging. Default: `DEFAULT_PRIORITY_AGING_MS` (10 minutes).
+   */
+  agingMs?: number;
+}
+
+export type TaskLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface TaskLogEntry {
+  /** ISO-8601. */
+  ts: string;
+  level: TaskLogLevel;
+  message: string;
+}
+
+/**
+ * The durable task queue (R5.1): a task is acknowledged only after `insert` resolves, and from then on it
+ * survives a crash of the process. Every method is atomic on its own; callers make state transitions
+ * race-free with `update(..., { expectStatus })` rather than read-modify-write.
+ */
+export interface TaskStore {
+  /**
+   * Stores a new task with its `depends_on` list, atomically with the idempotency check: concurrent
+   * inserts with one key (from any process) create exactly one task. A duplicate `id` without a
+   * matching key is rejected with `GW_ERR_TASK_INVALID`. Duplicate entries in `depends_on` are dropped.
+   */
+  insert(task: Task, options?: InsertTaskOptions): Promise<InsertTaskResult>;
+  get(id: string): Promise<Task | null>;
+  /** Throws `GW_ERR_PROTOCOL_INVALID_PARAMS` for a bad limit or a cursor this store did not issue. */
+  list(options?: ListTasksOptions): Promise<TaskPage>;
+  /**
+   * Applies `patch`; resolves to the updated task, or null when the task does not exist or its status is
+   * not in `expectStatus`. Moving a task out of `running` drops its lease; a task moved into `running`
+   * here (rather than by `claimNext`, e.g. re-attached after a reconnect) has no lease until
+   * `renewLease`. Moving it from `waiting` to `queued` starts its queue age then (see `claimNext`).
+   */
+  update(id: string, patch: TaskPatch, options?: UpdateTaskOptions): Promise<Task | null>;
+  /**
+   * Atomically takes the best `queued` task this node can run and marks it `running` with `node_id`,
+   * `attempt + 1`, `started_at = now` and a lease until `now + leaseMs`. No two callers, in any process,
+   * ever get the same task. Order: effective priority (with aging), then queue age, oldest first. Queue
+   * age counts from when the task became runnable: its `created_at` when inserted as `queued`, or the
+   * moment it moved from `waiting` to `queued`, so a task released by its dependencies does not jump
+   * ahead of work that has been waiting. A task re-queued after a lost lease keeps its place.
+   */
+  claimNext(options: ClaimOptions): Promise<Task | null>;
+  /** Extends the lease of a task `running` on `nodeId`; false when the task is not held by that node. */
+  renewLease(id: string, nodeId: string, leaseMs: number, now: number): Promise<boolean>;
+  /** `running` tasks whose lease ended at or before `now`, oldest lease first. */
+  expiredLeases(now: number): Promise<Task[]>;
+  /** Every status, zero included. */
+  countByStatus(): Promise<Record<TaskStatus, number>>;
+  /** Appends one line to the task's log; `GW_ERR_TASK_NOT_FOUND` when the task does not exist. */
+  appendLog(id: string, entry: TaskLogEntry): Promise<void>;
+  /** The task's log in append order; empty for an unknown task. */
+  logs(id: string): Promise<TaskLogEntry[]>;
+  /** Tasks that list `id` in their `depends_on`, in insertion order. */
+  dependents(id: string): Promise<Task[]>;
+}
+
+/** What a backend hands to the gateway. */
+export interface Stores {
+  tasks: TaskStore;
+  revocations: RevocationStore;
+  meta: MetaStore;
+  /**
+   * Writes a consistent copy of the whole store to `path` while writes continue. The copy appears at
+   * `path` only once complete, and is encrypted with the same key when the store is.
+   */
+  backupTo(path: string): Promise<void>;
+  /** Closes the backend; later calls fail with `GW_ERR_STORE_UNAVAILABLE`. Idempotent. */
+  close(): Promise<void>;
+}
