@@ -39,6 +39,8 @@ export interface GatewayContext {
   logger: GatewayLogger;
   metrics: Metrics;
   gatewayId: string;
+  /** Services started earlier offer themselves here by name (e.g. 'scheduler'), for later ones to use. */
+  shared: Map<string, unknown>;
 }
 
 /** Plug-ins that add methods, routes and background work (scheduler, local node, ...). */
@@ -148,7 +150,7 @@ export async function startGateway(
         registry: metrics.registry,
       });
     }
-    const ctx: GatewayContext = { config: cfg, server, stores, tokens, logger, metrics, gatewayId };
+    const ctx: GatewayContext = { config: cfg, server, stores, tokens, logger, metrics, gatewayId, shared: new Map() };
     for (const factory of opts.services ?? []) {
       const svc = await factory(ctx);
       if (svc) started.push(svc);

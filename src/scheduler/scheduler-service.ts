@@ -208,6 +208,7 @@ export function schedulerService(opts: SchedulerServiceOptions = {}): ServiceFac
     ctx.server.sessions.onExpire((s) => scheduler.subscriptions.drop(s.id));
 
     await scheduler.start();
+    ctx.shared.set('scheduler', scheduler);
     opts.onReady?.(scheduler);
     return {
       name: 'scheduler',

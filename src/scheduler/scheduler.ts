@@ -365,6 +365,7 @@ export class Scheduler extends EventEmitter {
           `task ${task.status}`,
         );
       this.emit(`end:${task.id}`, task);
+      this.emit('task:end', task);
     }
     this.opts.hooks?.onTransition?.(task, from);
     this.subscriptions.publish(task.id, 'task.updated', task, isTerminal(task.status));
