@@ -7,6 +7,7 @@ import { registerGatewayCommands } from './commands/gateway.js';
 import { registerTokenCommands } from './commands/token.js';
 import { registerTaskCommands } from './commands/task.js';
 import { registerNodeCommands } from './commands/node.js';
+import { registerCronCommands } from './commands/cron.js';
 import { CliExit, EXIT, exitCodeFor } from './exit-codes.js';
 import { printError } from './output.js';
 import { isLongRunning } from './long-running.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerGatewayCommands(program);
   registerTaskCommands(program);
   registerNodeCommands(program);
+  registerCronCommands(program);
   registerConfigCommands(program);
   registerTokenCommands(program);
   registerDoctorCommand(program);

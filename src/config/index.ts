@@ -8,3 +8,4 @@ export { listKeys, type KeyDoc } from './key-catalogue.js';
 export { renderConfigReference } from './generate-docs.js';
 export { loadNodeFile } from './load-node-file.js';
 export { PACKAGE_VERSION } from './version.js';
+export { CronConfigJobSchema, type CronConfigJob } from './cron-schema.js';

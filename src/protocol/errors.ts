@@ -163,6 +163,18 @@ export const ERRORS = {
   GW_ERR_LLM_NOT_CONFIGURED: { status: 503, retryable: false, message: '{reason}' },
   GW_ERR_LLM_QUEUE_FULL: { status: 429, retryable: true, message: 'LLM queue for {provider} is full' },
   GW_ERR_LLM_PROVIDER_ERROR: { status: 502, retryable: true, message: '{provider}: {reason}' },
+  GW_ERR_LLM_PROVIDER_REJECTED: { status: 502, retryable: false, message: '{provider}: {reason}' },
+  GW_ERR_LLM_QUEUE_TIMEOUT: {
+    status: 503,
+    retryable: true,
+    message: 'LLM request waited more than {timeout_ms} ms in the queue for {provider}',
+  },
+  GW_ERR_LLM_MODEL_UNKNOWN: { status: 400, retryable: false, message: '{reason}' },
+  GW_ERR_AGENT_MAX_STEPS: {
+    status: 500,
+    retryable: false,
+    message: 'the agent reached its limit of {max_steps} steps without a final answer',
+  },
 
   GW_ERR_CRON_INVALID: { status: 400, retryable: false, message: 'invalid cron job: {reason}' },
   GW_ERR_CRON_NOT_FOUND: { status: 404, retryable: false, message: 'cron job {id} not found' },

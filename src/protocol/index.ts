@@ -6,3 +6,4 @@ export * from './node.js';
 export * from './handshake.js';
 export * from './methods.js';
 export * from './close-codes.js';
+export * from './cron.js';

@@ -2,7 +2,13 @@
 import { z } from 'zod';
 import type { Role } from './handshake.js';
 import { ErrorBodySchema } from './frames.js';
-import { TaskStatusSchema, TaskSubmitParamsSchema, WorkspaceIdSchema, TaskSchema } from './task.js';
+import {
+  PrioritySchema,
+  TaskStatusSchema,
+  TaskSubmitParamsSchema,
+  WorkspaceIdSchema,
+  TaskSchema,
+} from './task.js';
 
 const Id = z.object({ id: z.string().min(1).max(256) });
 const OverlapSchema = z.enum(['skip', 'queue', 'allow']);
@@ -19,15 +25,37 @@ export const CronAddParamsSchema = z
     timeout: z.number().nonnegative().optional(),
     overlap: OverlapSchema.optional(),
     catchup: z.enum(['skip', 'latest', 'all']).optional(),
+    catchup_max: z.int().min(1).max(10_000).optional(),
+    priority: PrioritySchema.optional(),
+    capabilities: z.array(z.string().max(64)).max(32).optional(),
+    enabled: z.boolean().optional(),
   })
   .refine((p) => (p.task === undefined) !== (p.skill === undefined), {
     message: 'exactly one of "task" or "skill" is required',
     path: ['task'],
   });
 
+export const ToolCallSchema = z.looseObject({
+  id: z.string().min(1).max(256),
+  type: z.literal('function'),
+  function: z.looseObject({ name: z.string().min(1).max(64), arguments: z.string().max(1_000_000) }),
+});
+
 export const ChatMessageSchema = z.looseObject({
   role: z.enum(['system', 'user', 'assistant', 'tool', 'developer']),
   content: z.unknown().optional(),
+  tool_calls: z.array(ToolCallSchema).max(128).optional(),
+  tool_call_id: z.string().min(1).max(256).optional(),
+});
+
+/** An OpenAI function tool, as `llm.chat` takes them (the skills registry produces these). */
+export const ChatToolSchema = z.looseObject({
+  type: z.literal('function'),
+  function: z.looseObject({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a tool name of letters, digits, "_" or "-"'),
+    description: z.string().max(100_000).optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+  }),
 });
 
 /** Per method: who may call it, and the shape of its params. */
@@ -83,6 +111,7 @@ export const METHODS = {
   'cron.add': { roles: ['admin', 'operator'], params: CronAddParamsSchema },
   'cron.list': { roles: ['admin', 'operator'], params: z.object({}).optional() },
   'cron.remove': { roles: ['admin', 'operator'], params: Id },
+  'cron.run': { roles: ['admin', 'operator'], params: Id },
   'cron.runs': {
     roles: ['admin', 'operator'],
     params: Id.extend({ limit: z.int().min(1).max(1000).optional() }),
@@ -102,8 +131,13 @@ export const METHODS = {
       provider: z.string().optional(),
       model: z.string().min(1).optional(),
       messages: z.array(ChatMessageSchema).min(1),
+      tools: z.array(ChatToolSchema).max(128).optional(),
+      max_tokens: z.int().positive().optional(),
+      max_completion_tokens: z.int().positive().optional(),
+      temperature: z.number().min(0).max(2).optional(),
       stream: z.boolean().optional(),
       task_id: z.string().optional(),
+      workspace: WorkspaceIdSchema.optional(),
     }),
   },
 } as const satisfies Record<string, { roles: readonly Role[]; params: z.ZodType }>;

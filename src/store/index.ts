@@ -13,6 +13,9 @@ export type {
   TaskPatch,
   TaskStore,
   UpdateTaskOptions,
+  CronStore,
+  CronRunClaim,
+  CronRunPatch,
 } from './types.js';
 export { DEFAULT_PRIORITY_AGING_MS, PRIORITY_RANK, effectiveRank } from './priority.js';
 export {
@@ -36,3 +39,4 @@ export { rekeySqliteDatabase, type RekeyOptions } from './sqlite/rekey.js';
 export { SqliteTaskStore } from './sqlite/task-store.js';
 export { SqliteRevocationStore } from './sqlite/revocation-store.js';
 export { SqliteMetaStore } from './sqlite/meta-store.js';
+export { SqliteCronStore } from './sqlite/cron-store.js';

@@ -1,5 +1,5 @@
 /** @module Storage interfaces. Nothing above this folder may depend on how a backend stores data. */
-import type { Task, TaskStatus } from '../protocol/index.js';
+import type { Task, TaskStatus, CronJob, CronRun, CronRunStatus } from '../protocol/index.js';
 
 /** Revoked token ids; a revoked token fails verification until it would have expired anyway. */
 export interface RevocationStore {
@@ -72,6 +72,8 @@ export type TaskPatch = Partial<
 export interface UpdateTaskOptions {
   /** Compare-and-set: the update happens only if the current status is one of these. Default: any. */
   expectStatus?: readonly TaskStatus[];
+  /** Compare-and-set on the holder too: a late report from a node that lost the task cannot end another node's run. */
+  expectNodeId?: string;
 }
 
 /** What a node offers when it asks for work. */
@@ -152,6 +154,7 @@ export interface Stores {
   tasks: TaskStore;
   revocations: RevocationStore;
   meta: MetaStore;
+  cron: CronStore;
   /**
    * Writes a consistent copy of the whole store to `path` while writes continue. The copy appears at
    * `path` only once complete, and is encrypted with the same key when the store is.
@@ -159,4 +162,42 @@ export interface Stores {
   backupTo(path: string): Promise<void>;
   /** Closes the backend; later calls fail with `GW_ERR_STORE_UNAVAILABLE`. Idempotent. */
   close(): Promise<void>;
+}
+
+/** A new run row: the claim of one slot of one job. */
+export interface CronRunClaim {
+  job_id: string;
+  /** ISO-8601 slot time; with job_id the unique key that makes a slot fire at most once. */
+  slot: string;
+  status: CronRunStatus;
+  late_ms: number | null;
+}
+
+export type CronRunPatch = Partial<
+  Pick<CronRun, 'status' | 'task_id' | 'fired_at' | 'finished_at' | 'duration_ms' | 'error'>
+>;
+
+/** Cron jobs and the durable record of every slot (fired, skipped, missed). */
+export interface CronStore {
+  /** Inserts or replaces a job by id (names are unique too). */
+  upsertJob(job: CronJob): Promise<CronJob>;
+  /** By id or by name. */
+  getJob(idOrName: string): Promise<CronJob | null>;
+  listJobs(): Promise<CronJob[]>;
+  /** Removes the job and its runs; false when it did not exist. */
+  removeJob(id: string): Promise<boolean>;
+  setLastSlot(id: string, slot: string): Promise<void>;
+  /** Inserts the run unless (job_id, slot) exists: true only for the one caller that claimed the slot. */
+  claimRun(claim: CronRunClaim): Promise<boolean>;
+  getRun(jobId: string, slot: string): Promise<CronRun | null>;
+  updateRun(jobId: string, slot: string, patch: CronRunPatch): Promise<CronRun | null>;
+  /** Runs in these states, oldest slot first; of one job when given. */
+  runsByStatus(statuses: readonly CronRunStatus[], jobId?: string): Promise<CronRun[]>;
+  /** Runs of the job that have not ended: claimed, pending or enqueued. */
+  activeRuns(jobId: string): Promise<CronRun[]>;
+  runByTask(taskId: string): Promise<CronRun | null>;
+  /** Newest first. */
+  listRuns(jobId: string, limit: number): Promise<CronRun[]>;
+  /** Keeps the newest `keep` ended runs of the job. */
+  pruneRuns(jobId: string, keep: number): Promise<void>;
 }

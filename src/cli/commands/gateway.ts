@@ -5,6 +5,7 @@ import { GatewayError } from '../../protocol/index.js';
 import { startGateway, installProcessHandlers } from '../../gateway/index.js';
 import { schedulerService } from '../../scheduler/index.js';
 import { localNodeService } from '../../nodes/index.js';
+import { cronService } from '../../cron/index.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 import { resolveTarget, withClient, type TargetFlags } from '../target.js';
@@ -36,7 +37,7 @@ async function start(flags: StartFlags): Promise<void> {
       'logging.level': flags.logLevel,
     },
   });
-  const gw = await startGateway(cfg, { services: [schedulerService(), localNodeService()] });
+  const gw = await startGateway(cfg, { services: [schedulerService(), cronService(), localNodeService()] });
   markLongRunning();
   installProcessHandlers(gw.logger);
   let stopping = false;

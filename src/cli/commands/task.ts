@@ -96,6 +96,10 @@ function printResult(task: Task, json: boolean | undefined): void {
       printLine(String((r as { answer: unknown }).answer));
     else if (r !== null && r !== undefined) printJson(r);
   } else {
+    // A failed shell command's output is what a crontab mail should show.
+    const d = task.error?.details;
+    if (typeof d?.stdout === 'string') process.stdout.write(d.stdout);
+    if (typeof d?.stderr === 'string') process.stderr.write(d.stderr);
     process.stderr.write(
       `openclaw: task ${task.id} ${task.status}: ${task.error?.message ?? 'no reason given'}${task.error ? ` [${task.error.code}]` : ''}\n`,
     );

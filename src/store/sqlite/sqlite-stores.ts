@@ -4,11 +4,13 @@ import type { SqliteDatabase } from './database.js';
 import { SqliteMetaStore } from './meta-store.js';
 import { SqliteRevocationStore } from './revocation-store.js';
 import { SqliteTaskStore } from './task-store.js';
+import { SqliteCronStore } from './cron-store.js';
 
 export interface SqliteStores extends Stores {
   tasks: SqliteTaskStore;
   revocations: SqliteRevocationStore;
   meta: SqliteMetaStore;
+  cron: SqliteCronStore;
   /** The database underneath, for layers that keep their own tables in the same file. */
   database: SqliteDatabase;
 }
@@ -19,6 +21,7 @@ export function createSqliteStores(db: SqliteDatabase): SqliteStores {
     tasks: new SqliteTaskStore(db.connection),
     revocations: new SqliteRevocationStore(db.connection),
     meta: new SqliteMetaStore(db.connection),
+    cron: new SqliteCronStore(db.connection),
     database: db,
     backupTo: (path) => db.backupTo(path),
     close: async () => db.close(),

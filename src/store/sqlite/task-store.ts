@@ -83,7 +83,12 @@ export class SqliteTaskStore implements TaskStore {
   readonly #byKey: Database.Statement<[string], TaskRow>;
   readonly #insertTx: Database.Transaction<(task: Task, key: string | undefined) => InsertTaskResult>;
   readonly #updateTx: Database.Transaction<
-    (id: string, patch: TaskPatch, expect: readonly TaskStatus[] | undefined) => Task | null
+    (
+      id: string,
+      patch: TaskPatch,
+      expect: readonly TaskStatus[] | undefined,
+      expectNode: string | undefined,
+    ) => Task | null
   >;
   readonly #claimTx: Database.Transaction<(o: ClaimParams) => Task | null>;
   readonly #updates = new Map<string, Database.Statement<unknown[]>>();
@@ -143,14 +148,20 @@ export class SqliteTaskStore implements TaskStore {
       return { task: rowToTask(this.#byId.get(task.id)!), created: true };
     });
 
-    const current = db.prepare<[string], { status: string; created_ms: number }>(
-      'SELECT status, created_ms FROM tasks WHERE id = ?',
+    const current = db.prepare<[string], { status: string; created_ms: number; node_id: string | null }>(
+      'SELECT status, created_ms, node_id FROM tasks WHERE id = ?',
     );
     this.#updateTx = db.transaction(
-      (id: string, patch: TaskPatch, expect: readonly TaskStatus[] | undefined) => {
+      (
+        id: string,
+        patch: TaskPatch,
+        expect: readonly TaskStatus[] | undefined,
+        expectNode: string | undefined,
+      ) => {
         const row = current.get(id);
         if (row === undefined) return null;
         if (expect !== undefined && !expect.includes(row.status as TaskStatus)) return null;
+        if (expectNode !== undefined && row.node_id !== expectNode) return null;
         const sets: [string, unknown][] = [];
         for (const [k, v] of Object.entries(patch)) {
           if (v !== undefined) sets.push(...PATCH_COLUMNS[k as keyof TaskPatch](v));
@@ -251,7 +262,7 @@ export class SqliteTaskStore implements TaskStore {
   async update(id: string, patch: TaskPatch, options: UpdateTaskOptions = {}): Promise<Task | null> {
     const parsed = PatchSchema.safeParse(patch);
     if (!parsed.success) throw invalid(parsed.error);
-    return guard(() => this.#updateTx.immediate(id, parsed.data, options.expectStatus));
+    return guard(() => this.#updateTx.immediate(id, parsed.data, options.expectStatus, options.expectNodeId));
   }
 
   async claimNext(options: ClaimOptions): Promise<Task | null> {
