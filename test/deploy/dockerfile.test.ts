@@ -98,6 +98,12 @@ describe('Dockerfile', () => {
     const user = all('USER', final).at(-1)?.args;
     assert.ok(user && !/^(root|0)(:|$)/.test(user), `USER ${user}`);
     assert.equal(user, '1000:1000');
+    // uid 1000 is the base image's node user, renamed (not re-created) so the id cannot drift.
+    assert.ok(
+      all('RUN', final).some((r) =>
+        /groupmod --new-name openclaw node && usermod --login openclaw /.test(r.args),
+      ),
+    );
     assert.deepEqual(JSON.parse(all('ENTRYPOINT', final).at(-1)?.args ?? '[]'), ['/usr/bin/tini', '--']);
     assert.deepEqual(JSON.parse(all('CMD', final).at(-1)?.args ?? '[]'), [
       'openclaw',

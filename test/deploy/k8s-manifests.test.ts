@@ -221,7 +221,7 @@ describe('Kubernetes manifests', () => {
       'a missing token is a clear error',
     );
     // node start reads ~/.openclaw/node.yaml; HOME of the image user is /app.
-    const home = /--home-dir (\S+)/.exec(readDeploy('docker', 'Dockerfile'))?.[1];
+    const home = /usermod [^\n]*--home (\S+)/.exec(readDeploy('docker', 'Dockerfile'))?.[1];
     const mount = (container(node).volumeMounts as Obj[]).find((m) => m.subPath === 'node.yaml');
     assert.equal(mount?.mountPath, `${home}/.openclaw/node.yaml`);
     const idEnv = (container(node).env as Obj[]).find((e) => e.name === 'OPENCLAW_NODE_ID');
