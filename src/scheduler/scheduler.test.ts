@@ -1,0 +1,308 @@
+import { test, describe, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSqliteStores, openSqliteDatabase, type Stores } from '../store/index.js';
+import { createMemoryLogger } from '../observability/index.js';
+import { GatewayError, type Task } from '../protocol/index.js';
+import { Scheduler } from './scheduler.js';
+import type { NodeHandle } from './node-pool.js';
+
+interface FakeNode extends NodeHandle {
+  sent: Array<{ event: string; payload: any }>;
+  closed: number | null;
+}
+
+function fakeNode(id: string, capabilities: string[], concurrency = 1, tags: string[] = []): FakeNode {
+  const n: FakeNode = {
+    id,
+    capabilities,
+    tags,
+    concurrency,
+    connectedAt: new Date(),
+    local: false,
+    sent: [],
+    closed: null,
+    send: (event, payload) => n.sent.push({ event, payload }),
+    close: (code) => {
+      n.closed = code;
+    },
+  };
+  return n;
+}
+
+const assigned = (n: FakeNode) =>
+  n.sent.filter((s) => s.event === 'task.assigned').map((s) => s.payload.task as Task);
+const until = async (pred: () => boolean | Promise<boolean>, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('Scheduler', () => {
+  let dir: string;
+  let stores: Stores;
+  let clock: number;
+  let s: Scheduler;
+  const make = (over: Partial<ConstructorParameters<typeof Scheduler>[0]> = {}) =>
+    new Scheduler({
+      tasks: stores.tasks,
+      logger: createMemoryLogger().logger,
+      defaultTimeout: 0,
+      queueTimeout: 0,
+      longTaskWarning: 0,
+      lease: 2,
+      maxAttempts: 2,
+      now: () => clock,
+      sweepIntervalMs: 3_600_000, // tests call sweep through the clock instead
+      ...over,
+    });
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sched-test-'));
+    stores = createSqliteStores(openSqliteDatabase({ dataDir: dir, synchronous: 'normal' }));
+    clock = Date.now();
+    s = make();
+    await s.start();
+  });
+  afterEach(async () => {
+    await s.stop();
+    await stores.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const sweep = (sch: Scheduler) => (sch as unknown as { sweep(): Promise<void> }).sweep();
+
+  test('dispatches by priority, then age, to a node with a free slot', async () => {
+    const a = await s.submit({ skill: 'echo', priority: 'low' }, 'api');
+    clock += 1;
+    const b = await s.submit({ skill: 'echo', priority: 'critical' }, 'api');
+    clock += 1;
+    const c = await s.submit({ skill: 'echo', priority: 'normal' }, 'api');
+    const node = fakeNode('n1', ['echo'], 1);
+    await s.nodeConnected(node, []);
+    await until(() => assigned(node).length === 1);
+    assert.equal(assigned(node)[0]!.id, b.task.id, 'critical first');
+    await s.complete('n1', b.task.id, 'ok');
+    await until(() => assigned(node).length === 2);
+    assert.equal(assigned(node)[1]!.id, c.task.id, 'then normal');
+    await s.complete('n1', c.task.id, 'ok');
+    await until(() => assigned(node).length === 3);
+    assert.equal(assigned(node)[2]!.id, a.task.id, 'then low');
+  });
+
+  test('routes by capability and tag; a node without them never gets the task', async () => {
+    const shell = fakeNode('shell-node', ['shell'], 2);
+    const browser = fakeNode('browser-node', ['browser'], 2, ['gpu']);
+    await s.nodeConnected(shell, []);
+    await s.nodeConnected(browser, []);
+    const t1 = await s.submit({ skill: 'browser', args: {}, tags: ['gpu'] }, 'api');
+    const t2 = await s.submit({ skill: 'shell', args: {} }, 'api');
+    await until(() => assigned(shell).length + assigned(browser).length === 2);
+    assert.deepEqual(
+      assigned(browser).map((t) => t.id),
+      [t1.task.id],
+    );
+    assert.deepEqual(
+      assigned(shell).map((t) => t.id),
+      [t2.task.id],
+    );
+  });
+
+  test('runs a dependency chain in order and fails dependents of a failed task, naming it', async () => {
+    const node = fakeNode('n1', ['echo'], 4);
+    await s.nodeConnected(node, []);
+    const a = await s.submit({ skill: 'echo' }, 'api');
+    const b = await s.submit({ skill: 'echo', depends_on: [a.task.id] }, 'api');
+    const c = await s.submit({ skill: 'echo', depends_on: [b.task.id] }, 'api');
+    assert.equal(b.task.status, 'waiting');
+    await until(() => assigned(node).length === 1);
+    assert.equal(assigned(node)[0]!.id, a.task.id);
+    await s.complete('n1', a.task.id, 1);
+    await until(() => assigned(node).length === 2);
+    assert.equal(assigned(node)[1]!.id, b.task.id);
+    await s.fail('n1', b.task.id, { code: 'GW_ERR_SKILL_FAILED', message: 'boom', retryable: false });
+    await until(async () => (await s.get(c.task.id))!.status === 'failed');
+    const cc = (await s.get(c.task.id))!;
+    assert.equal(cc.error?.code, 'GW_ERR_TASK_DEPENDENCY_FAILED');
+    assert.match(cc.error!.message, new RegExp(b.task.id));
+    assert.equal(assigned(node).length, 2, 'the dependent never ran');
+  });
+
+  test('rejects unknown dependencies at submit and stores nothing', async () => {
+    const before = (await s.list({})).tasks.length;
+    await assert.rejects(
+      s.submit({ skill: 'echo', depends_on: ['task-nope'] }, 'api'),
+      (e: GatewayError) => e.code === 'GW_ERR_TASK_DEPENDENCY_UNKNOWN',
+    );
+    assert.equal((await s.list({})).tasks.length, before);
+  });
+
+  test('a task submitted after its dependency failed fails at once', async () => {
+    const node = fakeNode('n1', ['echo'], 1);
+    await s.nodeConnected(node, []);
+    const a = await s.submit({ skill: 'echo' }, 'api');
+    await until(() => assigned(node).length === 1);
+    await s.fail('n1', a.task.id, { code: 'GW_ERR_SKILL_FAILED', message: 'x', retryable: false });
+    const b = await s.submit({ skill: 'echo', depends_on: [a.task.id] }, 'api');
+    assert.equal(b.task.status, 'failed');
+    assert.equal(b.task.error?.code, 'GW_ERR_TASK_DEPENDENCY_FAILED');
+  });
+
+  test('idempotency_key returns the existing task', async () => {
+    const a = await s.submit({ skill: 'echo', idempotency_key: 'k1' }, 'api');
+    const b = await s.submit({ skill: 'echo', idempotency_key: 'k1' }, 'api');
+    assert.equal(b.task.id, a.task.id);
+    assert.equal(b.created, false);
+  });
+
+  test('re-queues a leased task when its node vanishes, then fails it at the retry limit', async () => {
+    const n1 = fakeNode('n1', ['echo'], 1);
+    await s.nodeConnected(n1, []);
+    const t = await s.submit({ skill: 'echo' }, 'api');
+    await until(() => assigned(n1).length === 1);
+    s.nodeDisconnected(n1);
+    clock += 2500; // past the 2 s lease
+    await sweep(s);
+    let now = (await s.get(t.task.id))!;
+    assert.equal(now.status, 'queued');
+    assert.equal(now.attempt, 1);
+    const n2 = fakeNode('n2', ['echo'], 1);
+    await s.nodeConnected(n2, []);
+    await until(() => assigned(n2).length === 1);
+    assert.equal(assigned(n2)[0]!.attempt, 2);
+    s.nodeDisconnected(n2);
+    clock += 2500;
+    await sweep(s);
+    now = (await s.get(t.task.id))!;
+    assert.equal(now.status, 'failed');
+    assert.equal(now.error?.code, 'GW_ERR_TASK_NODE_LOST');
+  });
+
+  test('a node that reconnects within the lease keeps its task; one that lost it gets it re-queued', async () => {
+    const n1 = fakeNode('n1', ['echo'], 2);
+    await s.nodeConnected(n1, []);
+    const kept = await s.submit({ skill: 'echo' }, 'api');
+    const lost = await s.submit({ skill: 'echo' }, 'api');
+    await until(() => assigned(n1).length === 2);
+    s.nodeDisconnected(n1);
+    const again = fakeNode('n1', ['echo'], 2);
+    await s.nodeConnected(again, [kept.task.id]);
+    const k = (await s.get(kept.task.id))!;
+    assert.equal(k.status, 'running');
+    assert.equal(k.attempt, 1, 'not run twice');
+    const l = (await s.get(lost.task.id))!;
+    // The lost one is re-queued and, since the node has a free slot, handed out again as attempt 2.
+    await until(async () => (await s.get(lost.task.id))!.attempt === 2);
+    assert.equal(l.node_id === null || l.node_id === 'n1', true);
+    assert.ok(await s.complete('n1', kept.task.id, 'done').then((r) => r.accepted));
+  });
+
+  test('ignores a late result from a node that no longer holds the task', async () => {
+    const n1 = fakeNode('n1', ['echo'], 1);
+    await s.nodeConnected(n1, []);
+    const t = await s.submit({ skill: 'echo' }, 'api');
+    await until(() => assigned(n1).length === 1);
+    const res = await s.complete('other-node', t.task.id, 'x');
+    assert.equal(res.accepted, false);
+    assert.equal((await s.get(t.task.id))!.status, 'running');
+  });
+
+  test('cancelling a running task tells its node and ends it cancelled', async () => {
+    const n1 = fakeNode('n1', ['echo'], 1);
+    await s.nodeConnected(n1, []);
+    const t = await s.submit({ skill: 'echo' }, 'api');
+    await until(() => assigned(n1).length === 1);
+    const c = await s.cancel(t.task.id, 'operator said so');
+    assert.equal(c.status, 'cancelled');
+    assert.deepEqual(n1.sent.at(-1), {
+      event: 'task.cancel',
+      payload: { id: t.task.id, reason: 'operator said so' },
+    });
+    await assert.rejects(s.cancel(t.task.id), (e: GatewayError) => e.code === 'GW_ERR_TASK_NOT_ACTIVE');
+  });
+
+  test('times out a running task and stops it on the node', async () => {
+    const n1 = fakeNode('n1', ['echo'], 1);
+    await s.nodeConnected(n1, []);
+    const t = await s.submit({ skill: 'echo', timeout: 5 }, 'api');
+    await until(() => assigned(n1).length === 1);
+    clock += 4000;
+    await s.renew('n1', t.task.id);
+    await sweep(s);
+    assert.equal((await s.get(t.task.id))!.status, 'running');
+    clock += 1500;
+    await s.renew('n1', t.task.id);
+    await sweep(s);
+    const done = (await s.get(t.task.id))!;
+    assert.equal(done.status, 'timed_out');
+    assert.equal(done.error?.details?.which, 'execution');
+    assert.equal(n1.sent.at(-1)?.event, 'task.cancel');
+  });
+
+  test('fails a task that no capable node starts within queue_timeout, with the reason', async () => {
+    await s.stop();
+    s = make({ queueTimeout: 10 });
+    await s.start();
+    const t = await s.submit({ skill: 'browser', args: {} }, 'api');
+    clock += 11_000;
+    await sweep(s);
+    const done = (await s.get(t.task.id))!;
+    assert.equal(done.status, 'failed');
+    assert.equal(done.error?.code, 'GW_ERR_TASK_TIMEOUT');
+    assert.match(done.error!.message, /no connected node offers \[browser\]/);
+  });
+
+  test('warns once about a long-running task', async () => {
+    await s.stop();
+    const { logger, records } = createMemoryLogger();
+    let hooks = 0;
+    s = make({ longTaskWarning: 3, logger, hooks: { onLongRunning: () => hooks++ } });
+    await s.start();
+    const n1 = fakeNode('n1', ['echo'], 1);
+    await s.nodeConnected(n1, []);
+    const t = await s.submit({ skill: 'echo' }, 'api');
+    await until(() => assigned(n1).length === 1);
+    clock += 3500;
+    await s.renew('n1', t.task.id);
+    await sweep(s);
+    await sweep(s);
+    assert.equal(hooks, 1);
+    assert.equal(records.filter((r) => r.event === 'task_long_running').length, 1);
+  });
+
+  test('rebuilds its queue from the store after a restart and keeps dispatching', async () => {
+    const t = await s.submit({ skill: 'echo' }, 'api');
+    await s.stop();
+    s = make();
+    await s.start();
+    const n1 = fakeNode('n1', ['echo'], 1);
+    await s.nodeConnected(n1, []);
+    await until(() => assigned(n1).length === 1);
+    assert.equal(assigned(n1)[0]!.id, t.task.id);
+    assert.equal(s.queuedByPriority().normal, 0);
+  });
+
+  test('waitForEnd resolves when the task ends', async () => {
+    const n1 = fakeNode('n1', ['echo'], 1);
+    await s.nodeConnected(n1, []);
+    const t = await s.submit({ skill: 'echo' }, 'api');
+    const waiting = s.waitForEnd(t.task.id);
+    await until(() => assigned(n1).length === 1);
+    await s.complete('n1', t.task.id, { ok: 1 });
+    const done = await waiting;
+    assert.equal(done.status, 'succeeded');
+    assert.deepEqual(done.result, { ok: 1 });
+  });
+
+  test('a replaced node connection is closed with 4409', async () => {
+    const a = fakeNode('same', ['echo'], 1);
+    const b = fakeNode('same', ['echo'], 1);
+    await s.nodeConnected(a, []);
+    await s.nodeConnected(b, []);
+    assert.equal(a.closed, 4409);
+    assert.equal(s.nodes.size, 1);
+  });
+});
