@@ -22,6 +22,7 @@ import { AuthThrottle, createTokenService, resolveAuthSecret, type TokenService 
 import { Authenticator, isLoopbackHost } from './authenticator.js';
 import { GatewayServer } from './gateway-server.js';
 import { openGatewayStores } from './open-stores.js';
+import { createWebHandler } from '../web/index.js';
 
 /** A service started after the server listens; stopped (drained) in reverse order on shutdown. */
 export interface GatewayService {
@@ -128,6 +129,7 @@ export async function startGateway(
       logger,
       version: PACKAGE_VERSION,
       gatewayId,
+      web: createWebHandler(),
       hooks: {
         onConnection: (role, event, reason) => {
           const r = role === 'admin' ? 'operator' : role;
@@ -150,7 +152,16 @@ export async function startGateway(
         registry: metrics.registry,
       });
     }
-    const ctx: GatewayContext = { config: cfg, server, stores, tokens, logger, metrics, gatewayId, shared: new Map() };
+    const ctx: GatewayContext = {
+      config: cfg,
+      server,
+      stores,
+      tokens,
+      logger,
+      metrics,
+      gatewayId,
+      shared: new Map(),
+    };
     for (const factory of opts.services ?? []) {
       const svc = await factory(ctx);
       if (svc) started.push(svc);
