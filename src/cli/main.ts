@@ -1,29 +1,35 @@
 /** @module The `openclaw` command line. */
 import { Command, CommanderError } from 'commander';
 import { PACKAGE_VERSION } from '../config/index.js';
-import { registerConfigCommands } from './commands/config.js';
-import { registerDoctorCommand } from './commands/doctor.js';
-import { registerGatewayCommands } from './commands/gateway.js';
-import { registerTokenCommands } from './commands/token.js';
-import { registerTaskCommands } from './commands/task.js';
-import { registerNodeCommands } from './commands/node.js';
-import { registerCronCommands } from './commands/cron.js';
 import { CliExit, EXIT, exitCodeFor } from './exit-codes.js';
 import { printError } from './output.js';
 import { isLongRunning } from './long-running.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Top-level commands in help order, each loaded on demand: the gateway and node commands pull in the
+ * skills (playwright-core), which would add most of a second to every `config get` or `token create`.
+ */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
+  ['gateway', async () => (await import('./commands/gateway.js')).registerGatewayCommands],
+  ['task', async () => (await import('./commands/task.js')).registerTaskCommands],
+  ['node', async () => (await import('./commands/node.js')).registerNodeCommands],
+  ['cron', async () => (await import('./commands/cron.js')).registerCronCommands],
+  ['config', async () => (await import('./commands/config.js')).registerConfigCommands],
+  ['token', async () => (await import('./commands/token.js')).registerTokenCommands],
+  ['doctor', async () => (await import('./commands/doctor.js')).registerDoctorCommand],
+];
+
+/** Builds the program with only the command named in `argv` (all of them for help or an unknown name). */
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('openclaw')
     .description('OpenClaw Gateway: the single entry point of an OpenClaw agent system')
     .version(PACKAGE_VERSION)
     .showHelpAfterError('(run with --help for usage)');
-  registerGatewayCommands(program);
-  registerTaskCommands(program);
-  registerNodeCommands(program);
-  registerCronCommands(program);
-  registerConfigCommands(program);
-  registerTokenCommands(program);
-  registerDoctorCommand(program);
+  const name = argv.slice(2).find((a) => !a.startsWith('-'));
+  const wanted = COMMANDS.filter(([n]) => n === name);
+  for (const [, load] of wanted.length > 0 ? wanted : COMMANDS) (await load())(program);
   // Usage errors exit 2 (PROTOCOL), not commander's default 1.
   const exitOverride = (c: Command) => {
     c.exitOverride();
@@ -35,7 +41,7 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
     return EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -65,7 +65,8 @@ function readConfigFile(path: string, env: NodeJS.ProcessEnv): Record<string, un
     throw new GatewayError(
       'GW_ERR_CONFIG_INVALID',
       { file: path },
-      `config ${path}: not valid YAML at ${where}: ${e.message.split('\n')[0]}`,
+      // The yaml library repeats the position at the end of its first line; it is already in `where`.
+      `config ${path}: not valid YAML at ${where}: ${e.message.split('\n')[0]!.replace(/\s+at line \d+, column \d+:?\s*$/, '')}`,
     );
   }
   const data: unknown = doc.toJS() ?? {};
@@ -87,10 +88,29 @@ function sourceOf(
   file: Record<string, unknown> | null,
   filePath: string | null,
 ): string {
-  if (Object.hasOwn(flags, key)) return `flag --${key.split('.').pop()!.replaceAll('_', '-')}`;
+  // Commands pass every flag they know, unset ones as undefined; only a given flag is a source.
+  if (flags[key] !== undefined) return `flag --${key.split('.').pop()!.replaceAll('_', '-')}`;
   for (const [k, src] of envSources) if (key === k || key.startsWith(`${k}.`)) return src;
   if (file && getPath(file, key) !== undefined) return `file ${filePath}`;
   return 'defaults';
+}
+
+/**
+ * A value can break two bounds of one key at once (-1 is below both `>= 0` and `> 0`); naming both
+ * reads as a contradiction, so only the last, strictest bound of each kind is kept per key.
+ */
+function strictestBounds(issues: z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const last = new Map<string, z.core.$ZodIssue>();
+  const bound = (i: z.core.$ZodIssue) =>
+    i.code === 'too_small' || i.code === 'too_big' ? `${i.path.map(String).join('.')}|${i.code}` : null;
+  for (const i of issues) {
+    const b = bound(i);
+    if (b !== null) last.set(b, i);
+  }
+  return issues.filter((i) => {
+    const b = bound(i);
+    return b === null || last.get(b) === i;
+  });
 }
 
 export function loadConfig(opts: LoadConfigOptions = {}): ResolvedConfig {
@@ -113,8 +133,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): ResolvedConfig {
     // A value can fail two checks of one rule (e.g. >= 0 and > 0); one line per distinct problem.
     const lines = [
       ...new Set(
-        parsed.error.issues.map((issue: z.core.$ZodIssue) => {
-          const key = issue.path.map(String).join('.');
+        strictestBounds(parsed.error.issues).map((issue: z.core.$ZodIssue) => {
+          // An unknown key lives in the layer that wrote it, not in its (possibly absent) parent.
+          const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+          const key = path.map(String).join('.');
           return describeIssue(
             issue,
             merged,

@@ -22,7 +22,7 @@ import {
   type Role,
 } from '../protocol/index.js';
 import type { RpcRouter } from './rpc-router.js';
-import type { Session, SessionRegistry } from './session-registry.js';
+import type { Session, SessionRegistry, SessionSink } from './session-registry.js';
 
 export interface Principal {
   role: Role;
@@ -68,6 +68,8 @@ export class Connection {
   private pongTimer: NodeJS.Timeout | null = null;
   private lastActivity = Date.now();
   private nextRequestId = 0;
+  /** This connection's delivery end of its session; compared by identity when the socket closes. */
+  private readonly sink: SessionSink = { send: (f) => this.send(f) };
   private readonly pending = new Map<
     string,
     { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }
@@ -281,7 +283,7 @@ export class Connection {
     };
     this.send({ type: 'res', id: frame.id, ok: true, payload: result });
     for (const ev of replay ?? []) this.send(ev);
-    session.sink = { send: (f) => this.send(f) };
+    session.sink = this.sink;
     this.deps.onOpen(this);
   }
 
@@ -332,7 +334,7 @@ export class Connection {
       );
     }
     this.pending.clear();
-    if (this.session) this.deps.sessions.detach(this.session);
+    if (this.session) this.deps.sessions.detach(this.session, this.sink);
     if (wasOpen) this.deps.onClose(this, code);
   }
 }

@@ -72,8 +72,13 @@ export class SessionRegistry {
     return s;
   }
 
-  /** Keeps a session resumable for the TTL after its connection drops. */
-  detach(s: Session): void {
+  /**
+   * Keeps a session resumable for the TTL after its connection drops. With `sink`, only if the session
+   * still delivers to it: a client may resume on a new socket before the old half-open one is noticed
+   * closed, and that late close must not cut off (and expire) the session it no longer holds.
+   */
+  detach(s: Session, sink?: SessionSink): void {
+    if (sink !== undefined && s.sink !== sink) return;
     s.sink = null;
     if (s.expiry) clearTimeout(s.expiry);
     s.expiry = setTimeout(() => {
