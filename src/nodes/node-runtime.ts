@@ -178,8 +178,11 @@ export class NodeRuntime {
         },
       });
       let result: unknown;
-      if (task.skill) result = await this.opts.skills.invoke(task.skill, task.args ?? {}, ctx);
-      else if (this.opts.agent) result = await this.opts.agent(task, ctx, this.client);
+      if (task.skill) {
+        result = await this.opts.skills.invoke(task.skill, task.args ?? {}, ctx);
+        // A direct call is the whole task, so the skill decides whether its result is a failure.
+        this.opts.skills.get(task.skill)?.taskOutcome?.(result);
+      } else if (this.opts.agent) result = await this.opts.agent(task, ctx, this.client);
       else {
         throw new GatewayError(
           'GW_ERR_LLM_NOT_CONFIGURED',

@@ -1,6 +1,8 @@
 /** @module Plugs the scheduler into a gateway: task and node methods, REST routes and node connections. */
+import type { z } from 'zod';
 import {
   GatewayError,
+  METHODS,
   TaskSubmitParamsSchema,
   type ErrorBody,
   type TaskSource,
@@ -22,6 +24,18 @@ function sourceOf(clientName: string): TaskSource {
   return 'ws';
 }
 
+/** Validates REST input with a method's params schema; the error names the failing path, as over WebSocket. */
+function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const res = schema.safeParse(input);
+  if (res.success) return res.data;
+  const issue = res.error.issues[0]!;
+  const path = issue.path.map(String).join('.');
+  throw new GatewayError('GW_ERR_PROTOCOL_INVALID_PARAMS', {
+    reason: `${path || 'params'}: ${issue.message}`,
+    path,
+  });
+}
+
 function parseSubmitBody(body: unknown): { params: TaskSubmitParams; async: boolean } {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new GatewayError('GW_ERR_TASK_INVALID', {
@@ -35,16 +49,7 @@ function parseSubmitBody(body: unknown): { params: TaskSubmitParams; async: bool
       path: 'async',
     });
   }
-  const res = TaskSubmitParamsSchema.safeParse(rest);
-  if (!res.success) {
-    const issue = res.error.issues[0]!;
-    const path = issue.path.map(String).join('.');
-    throw new GatewayError('GW_ERR_PROTOCOL_INVALID_PARAMS', {
-      reason: `${path || 'body'}: ${issue.message}`,
-      path,
-    });
-  }
-  return { params: res.data, async: async === true };
+  return { params: parseWith(TaskSubmitParamsSchema, rest), async: async === true };
 }
 
 export interface SchedulerServiceOptions {
@@ -134,34 +139,19 @@ export function schedulerService(opts: SchedulerServiceOptions = {}): ServiceFac
     rest.route('GET', '/api/tasks', ops, async (req) => {
       const q = req.query;
       const limit = q.get('limit');
-      const status = q.get('status');
       if (limit !== null && !/^\d+$/.test(limit))
         throw new GatewayError('GW_ERR_PROTOCOL_INVALID_PARAMS', {
           reason: 'limit: expected a whole number',
           path: 'limit',
         });
-      const statuses = [
-        'queued',
-        'waiting',
-        'running',
-        'succeeded',
-        'failed',
-        'cancelled',
-        'timed_out',
-      ] as const;
-      if (status !== null && !(statuses as readonly string[]).includes(status)) {
-        throw new GatewayError('GW_ERR_PROTOCOL_INVALID_PARAMS', {
-          reason: `status: expected one of ${statuses.join(', ')}`,
-          path: 'status',
-        });
-      }
-      const page = await scheduler.list({
-        ...(status ? { status: status as (typeof statuses)[number] } : {}),
-        ...(q.get('workspace') ? { workspace: q.get('workspace')! } : {}),
-        ...(limit ? { limit: Number(limit) } : {}),
-        ...(q.get('cursor') ? { cursor: q.get('cursor')! } : {}),
+      // The same schema as task.list, so REST and WebSocket accept and refuse the same filters.
+      const p = parseWith(METHODS['task.list'].params, {
+        ...(q.get('status') !== null ? { status: q.get('status') } : {}),
+        ...(q.get('workspace') !== null ? { workspace: q.get('workspace') } : {}),
+        ...(limit !== null ? { limit: Number(limit) } : {}),
+        ...(q.get('cursor') !== null ? { cursor: q.get('cursor') } : {}),
       });
-      return { status: 200, body: page };
+      return { status: 200, body: await scheduler.list(p ?? {}) };
     });
     rest.route('GET', '/api/tasks/:id', ops, async (req) => ({
       status: 200,
@@ -172,11 +162,14 @@ export function schedulerService(opts: SchedulerServiceOptions = {}): ServiceFac
       body: { id: req.params.id, logs: await scheduler.logs(req.params.id!) },
     }));
     rest.route('POST', '/api/tasks/:id/cancel', ops, async (req) => {
-      const reason = (req.body as { reason?: unknown } | undefined)?.reason;
-      return {
-        status: 200,
-        body: await scheduler.cancel(req.params.id!, typeof reason === 'string' ? reason : undefined),
-      };
+      const body = req.body === undefined ? {} : req.body;
+      if (!body || typeof body !== 'object' || Array.isArray(body))
+        throw new GatewayError('GW_ERR_PROTOCOL_INVALID_PARAMS', {
+          reason: 'the body must be a JSON object like {"reason": "..."}',
+          path: '',
+        });
+      const p = parseWith(METHODS['task.cancel'].params, { ...body, id: req.params.id });
+      return { status: 200, body: await scheduler.cancel(p.id, p.reason) };
     });
     rest.route('GET', '/api/nodes', ops, () => ({ status: 200, body: { nodes: scheduler.nodes.list() } }));
 

@@ -519,17 +519,23 @@ export class Scheduler extends EventEmitter {
     if (this.opts.queueTimeout > 0) {
       for (const [id, q] of this.queuedSince) {
         if ((now - q.at) / 1000 < this.opts.queueTimeout) continue;
-        const capable = this.nodes.anyCapable(q.task.capabilities, q.task.tags ?? []);
+        const tags = q.task.tags ?? [];
+        const capable = this.nodes.anyCapable(q.task.capabilities, tags);
+        // Name the tags too: "no node offers [echo]" would be wrong when echo is offered but a tag is not.
+        const wanted = `[${q.task.capabilities.join(', ')}]${tags.length ? ` with tags [${tags.join(', ')}]` : ''}`;
         await this.finish(id, ['queued'], 'failed', {
           error: {
             code: 'GW_ERR_TASK_TIMEOUT',
             message: `task was not started within its queue timeout of ${this.opts.queueTimeout} s: ${
-              capable
-                ? 'every capable node stayed busy'
-                : `no connected node offers [${q.task.capabilities.join(', ')}]`
+              capable ? 'every capable node stayed busy' : `no connected node offers ${wanted}`
             }`,
             retryable: true,
-            details: { which: 'queue', seconds: this.opts.queueTimeout, capabilities: q.task.capabilities },
+            details: {
+              which: 'queue',
+              seconds: this.opts.queueTimeout,
+              capabilities: q.task.capabilities,
+              ...(tags.length ? { tags } : {}),
+            },
           },
         });
       }

@@ -203,5 +203,20 @@ export function createShellSkill(options: ShellSkillOptions = {}): Skill<ShellAr
         }
       });
     },
+    taskOutcome(result) {
+      const r = result as ShellResult;
+      if (r.exit_code === 0) return;
+      throw new GatewayError('GW_ERR_TASK_FAILED', {
+        skill: 'shell',
+        reason:
+          r.exit_code === null
+            ? `the command was ended by ${r.signal ?? 'a signal'}`
+            : `the command exited with code ${r.exit_code}`,
+        exit_code: r.exit_code,
+        signal: r.signal,
+        stdout: tail(r.stdout),
+        stderr: tail(r.stderr),
+      });
+    },
   });
 }

@@ -44,6 +44,13 @@ export interface Skill<A = unknown> {
   readonly args: ZodType<A>;
   /** Resolves with a JSON-serialisable result; throws a `GatewayError` (or anything, normalised by `invoke`). */
   run(args: A, ctx: SkillContext): Promise<unknown>;
+  /**
+   * Judges the result of a direct task call (`skill` + `args`): throws a `GatewayError` when the result
+   * means the task failed, such as a shell command that exited non-zero, so channels report a failure
+   * (`openclaw task run` exits 1, dependents do not run). LLM tool calls skip it, since the model reads
+   * the result itself. Default: every result the skill returns is a success.
+   */
+  taskOutcome?(result: unknown): void;
   /** Releases long-lived resources (browsers, pools). Called by the registry's `dispose()`. */
   dispose?(): Promise<void>;
 }

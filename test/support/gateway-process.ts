@@ -3,12 +3,23 @@
  * on port 0, and learns its URLs from the `gateway_started` log line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+/** The package root, found by walking up: this file runs both compiled (dist/test/) and under tsx (test/). */
+function findRepoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'bin', 'openclaw.js'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the package root (bin/openclaw.js) above the test support');
+    dir = up;
+  }
+  return dir;
+}
+
+export const REPO_ROOT = findRepoRoot();
 export const CLI = join(REPO_ROOT, 'bin', 'openclaw.js');
 
 export interface CliResult {
