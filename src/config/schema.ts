@@ -267,20 +267,107 @@ export const ClusterConfigSchema = z
   })
   .prefault({});
 
-const ProviderSchema = z.looseObject({
-  api_key: z.string().optional(),
-  base_url: z.string().optional(),
+const PerMinute = z.int().min(0).max(1_000_000_000);
+
+export const LlmProviderConfigSchema = z.strictObject({
+  type: doc(z.enum(['openai', 'anthropic', 'ollama', 'openai-compatible']).optional(), {
+    description:
+      'Wire protocol; default: the provider name when it is openai, anthropic or ollama, else openai-compatible',
+  }),
+  api_key: doc(z.string().optional(), {
+    description: 'API key; openai and anthropic default to OPENAI_API_KEY / ANTHROPIC_API_KEY. Never logged',
+  }),
+  api_keys: doc(z.array(z.string().min(1)).default([]), {
+    description: 'Several keys of one provider; each key gets the limits below, calls go to a key with room',
+  }),
+  base_url: doc(z.string().optional(), {
+    description:
+      'API base URL; defaults to OPENAI_BASE_URL / ANTHROPIC_BASE_URL / OLLAMA_HOST for those types',
+  }),
+  models: doc(z.array(z.string().min(1)).default([]), {
+    description: 'Models it serves, for routing bare model names; the first is its default model',
+  }),
+  requests_per_minute: doc(PerMinute.default(0), {
+    description: 'Requests per minute per key (0 = unlimited); excess calls wait',
+    unit: 'requests/min',
+  }),
+  tokens_per_minute: doc(PerMinute.default(0), {
+    description: 'Prompt + completion tokens per minute per key (0 = unlimited); excess calls wait',
+    unit: 'tokens/min',
+  }),
+  max_concurrent: doc(z.int().min(0).max(100_000).default(0), {
+    description: 'Calls in flight per key (0 = unlimited)',
+  }),
+  timeout: doc(Seconds(3600).positive().default(120), {
+    description: 'One attempt: the whole call, or for a stream the longest silence between chunks',
+    unit: 's',
+  }),
+  max_tokens: doc(z.int().positive().max(10_000_000).default(4096), {
+    description:
+      'max_tokens sent when a request sets none (Anthropic needs one), and the completion size reserved against tokens_per_minute',
+    unit: 'tokens',
+  }),
+  max_queue: doc(z.int().min(0).max(1_000_000).default(1000), {
+    description: 'Calls waiting for this provider beyond which new ones fail with GW_ERR_LLM_QUEUE_FULL',
+  }),
 });
+
+export const LlmRetryConfigSchema = z
+  .strictObject({
+    max_retries: doc(z.int().min(0).max(20).default(2), {
+      description:
+        'Retries of one provider on 429, 5xx, timeouts and dropped connections before falling back',
+    }),
+    initial_delay: doc(Seconds(3600).default(0.5), {
+      description: 'First backoff delay (doubled per retry, with jitter) when no Retry-After is given',
+      unit: 's',
+    }),
+    max_delay: doc(Seconds(3600).default(30), { description: 'Cap of the backoff delay', unit: 's' }),
+    max_retry_after: doc(Seconds(86400).default(60), {
+      description: 'Longest Retry-After waited for; a longer one falls back to the next provider at once',
+      unit: 's',
+    }),
+  })
+  .prefault({});
 
 export const LlmConfigSchema = z
   .strictObject({
-    providers: doc(z.record(z.string(), ProviderSchema).default({}), {
+    providers: doc(
+      z
+        .record(
+          z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "-" or "."'),
+          LlmProviderConfigSchema,
+        )
+        .default({}),
+      {
+        description:
+          'LLM providers by name (openai, anthropic, ollama, or any OpenAI-compatible URL); keys stay on the gateway. ' +
+          'Keys of each: type, api_key, api_keys, base_url, models, requests_per_minute, tokens_per_minute, ' +
+          'max_concurrent (0 = unlimited), timeout (s, 120), max_tokens (4096), max_queue (1000). ' +
+          'Unset: OPENAI_API_KEY, ANTHROPIC_API_KEY and OLLAMA_HOST add openai, anthropic and ollama',
+      },
+    ),
+    default_model: doc(z.string().optional(), {
       description:
-        'LLM providers (openai, anthropic, ollama, or OpenAI-compatible); keys stay on the gateway',
+        "Model of calls that name none (provider/model or alias); default: the first provider's first model",
     }),
-    default_model: doc(z.string().optional(), { description: 'Model used by agent tasks that name none' }),
+    aliases: doc(z.record(z.string().min(1), z.string().min(1)).default({}), {
+      description: 'Model aliases, e.g. fast: openai/gpt-4o-mini',
+    }),
+    fallback: doc(z.array(z.string().min(1)).default([]), {
+      description:
+        'Models tried in order when the chosen one keeps failing (429/5xx after retries, 401, 404)',
+    }),
+    queue_timeout: doc(Seconds().default(300), {
+      description: 'Longest wait for a provider limit before GW_ERR_LLM_QUEUE_TIMEOUT (0 = no limit)',
+      unit: 's',
+    }),
+    retry: LlmRetryConfigSchema,
   })
   .prefault({});
+
+export type LlmConfig = z.infer<typeof LlmConfigSchema>;
+export type LlmProviderConfig = z.infer<typeof LlmProviderConfigSchema>;
 
 export const ConfigSchema = z.strictObject({
   data_dir: doc(z.string().min(1).optional(), {
