@@ -6,11 +6,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { GatewayContext, GatewayService, ServiceFactory } from '../gateway/index.js';
-import { createDefaultSkills, createSkillRegistry } from '../skills/index.js';
+import { createDefaultSkills, createSkillRegistry, type SkillRegistry } from '../skills/index.js';
 import { NodeRuntime, type AgentRunner } from './node-runtime.js';
 
 export interface LocalNodeOptions {
-  agent?: AgentRunner;
+  /** Builds the agent runner over the node's skills (the LLM layer provides it; the CLI wires it). */
+  agent?: (skills: SkillRegistry) => AgentRunner;
 }
 
 export function localNodeService(opts: LocalNodeOptions = {}): ServiceFactory {
@@ -44,7 +45,7 @@ export function localNodeService(opts: LocalNodeOptions = {}): ServiceFactory {
             },
           }
         : {}),
-      ...(opts.agent ? { agent: opts.agent } : {}),
+      ...(opts.agent ? { agent: opts.agent(skills) } : {}),
     });
     await node.start();
     return {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildProtocolSchema } from './generate-schema.js';
 import { parseFrame } from './frames.js';
-import { ERRORS } from './errors.js';
+import { ERRORS, type ErrorSpec } from './errors.js';
 
 // Compiled tests run from dist/src/..., sources from src/...: both resolve to the repository root.
 const here = fileURLToPath(import.meta.url);
@@ -32,6 +32,7 @@ test('parseFrame recovers the id of a malformed request so the peer learns which
 test('every error code follows GW_ERR_<AREA>_<PROBLEM> and auth errors close with 44xx', () => {
   for (const [code, spec] of Object.entries(ERRORS)) {
     assert.match(code, /^GW_ERR_[A-Z]+_[A-Z_]+$/);
-    if (code.startsWith('GW_ERR_AUTH_')) assert.ok(spec.close === 4401 || spec.close === 4403, code);
+    const close = (spec as ErrorSpec).close;
+    if (code.startsWith('GW_ERR_AUTH_')) assert.ok(close === 4401 || close === 4403, code);
   }
 });

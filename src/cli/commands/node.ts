@@ -7,6 +7,7 @@ import { defaultOpenclawDir, loadNodeFile, type NodeFileConfig } from '../../con
 import { createLogger } from '../../observability/index.js';
 import { createDefaultSkills, createSkillRegistry } from '../../skills/index.js';
 import { NodeRuntime } from '../../nodes/index.js';
+import { createAgentRunner } from '../../llm/index.js';
 import { NodeIdSchema, type NodeInfo } from '../../protocol/index.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 import { markLongRunning } from '../long-running.js';
@@ -62,6 +63,7 @@ async function runNode(file: NodeFileConfig, f: NodeFlags): Promise<void> {
   const capabilities = csv(f.capabilities) ?? file.node.capabilities;
   const logger = createLogger({ level: (f.logLevel as 'info') ?? 'info', component: 'node' });
   const tls = file.connection.tls;
+  const skills = createSkillRegistry(createDefaultSkills({ capabilities }));
   const node = new NodeRuntime({
     url,
     ...(token ? { token } : {}),
@@ -70,7 +72,8 @@ async function runNode(file: NodeFileConfig, f: NodeFlags): Promise<void> {
     tags: csv(f.tags) ?? file.node.tags,
     concurrency,
     workspaceRoot: f.workspaceDir ?? file.node.workspace_dir ?? join(defaultOpenclawDir(), 'workspaces'),
-    skills: createSkillRegistry(createDefaultSkills({ capabilities })),
+    skills,
+    agent: createAgentRunner({ skills }),
     logger,
     reconnect: {
       enabled: file.reconnect.enabled,

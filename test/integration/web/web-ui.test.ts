@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The Web UI in the real Chromium: it connects over the WebSocket with a token from the URL fragment,
  * lists the built-in local node, submits a task with the form and shows it finish, live.
