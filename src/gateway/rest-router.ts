@@ -53,13 +53,24 @@ export function sendError(
 
 function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
+    const tooLarge = () => new GatewayError('GW_ERR_GATEWAY_PAYLOAD_TOO_LARGE', { limit });
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(tooLarge());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (c: Buffer) => {
+      // Past the limit the rest is read and dropped, not cut off: destroying the socket here would
+      // reset it before the 413 is written, and the client would see a bare connection reset.
+      if (over) return;
       size += c.length;
       if (size > limit) {
-        reject(new GatewayError('GW_ERR_GATEWAY_PAYLOAD_TOO_LARGE', { limit }));
-        req.destroy();
+        over = true;
+        chunks.length = 0;
+        reject(tooLarge());
         return;
       }
       chunks.push(c);
@@ -156,6 +167,18 @@ export class RestRouter {
       if (gw.code === 'GW_ERR_AUTH_RATE_LIMITED')
         headers['retry-after'] = String(gw.details.retry_after_s ?? 1);
       if (gw.status === 401) headers['www-authenticate'] = 'Bearer';
+      if (gw.code === 'GW_ERR_GATEWAY_PAYLOAD_TOO_LARGE') {
+        // No `Connection: close`: closing while the client still sends makes its writes fail (EPIPE)
+        // before it reads the 413. The rest is read and dropped instead, bounded in time: a client that
+        // keeps sending long after its answer is cut off.
+        res.once('finish', () => {
+          if (req.complete) return;
+          const t = setTimeout(() => req.destroy(), 5000);
+          t.unref();
+          req.once('end', () => clearTimeout(t));
+        });
+        req.resume();
+      }
       if (!res.headersSent) sendError(res, gw, headers);
       else res.destroy();
     }

@@ -2,13 +2,15 @@
 import type { Command } from 'commander';
 import { createServer, connect } from 'node:net';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { loadConfig, type ResolvedConfig } from '../../config/index.js';
+import { CronConfigJobSchema, loadConfig, type ResolvedConfig } from '../../config/index.js';
 import {
   authSecretPath,
   checkSecretFileMode,
   isLoopbackHost,
   openGatewayStores,
 } from '../../gateway/index.js';
+import { newJob, timeoutWarnings } from '../../cron/index.js';
+import type { CronJob } from '../../protocol/index.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 
@@ -72,17 +74,21 @@ async function portCheck(
 
 async function isOpenclaw(cfg: ResolvedConfig): Promise<boolean> {
   const host = cfg.gateway.host === '0.0.0.0' ? '127.0.0.1' : cfg.gateway.host;
+  // A ref'd timer, not AbortSignal.timeout: against a peer that accepts and drops connections, fetch
+  // can stay pending with no handle keeping the loop alive, and the CLI would exit 13 mid-check.
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), 1500);
   try {
     const res = await fetch(
       `${cfg.gateway.tls.enabled ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${cfg.gateway.port}/health`,
-      {
-        signal: AbortSignal.timeout(1500),
-      },
+      { signal: ac.signal },
     );
     const body = (await res.json()) as { status?: string; version?: string };
     return typeof body.version === 'string' && typeof body.status === 'string';
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -219,10 +225,15 @@ export async function runChecks(configPath?: string): Promise<CheckResult[]> {
     }
   }
 
+  let storedJobs: CronJob[] = [];
   if (existsSync(dd)) {
     try {
       const stores = await openGatewayStores(cfg);
-      await stores.close();
+      try {
+        storedJobs = await stores.cron.listJobs();
+      } finally {
+        await stores.close();
+      }
       results.push({
         name: 'store',
         status: 'pass',
@@ -237,7 +248,50 @@ export async function runChecks(configPath?: string): Promise<CheckResult[]> {
       });
     }
   }
+  results.push(...cronTimeoutChecks(cfg, storedJobs));
   return results;
+}
+
+/**
+ * R9.2: the jobs the gateway will run (config.yaml `cron:` replaces stored jobs of the same name at
+ * start) against the task, WebSocket and proxy timeouts, one WARN per collision.
+ */
+function cronTimeoutChecks(cfg: ResolvedConfig, stored: CronJob[]): CheckResult[] {
+  const jobs = new Map<string, Pick<CronJob, 'name' | 'template'>>(stored.map((j) => [j.name, j]));
+  const out: CheckResult[] = [];
+  for (const [i, raw] of cfg.cron.entries()) {
+    try {
+      const parsed = CronConfigJobSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new Error(`${issue.path.join('.')}: ${issue.message}`);
+      }
+      const job = newJob(parsed.data, 'config');
+      jobs.set(job.name, job);
+    } catch (err) {
+      out.push({
+        name: 'cron timeouts',
+        status: 'fail',
+        detail: `cron.${i} (${raw.name}): ${(err as Error).message}`,
+        fix: 'correct the cron entry in config.yaml; the gateway refuses to start with it',
+      });
+    }
+  }
+  const warnings = timeoutWarnings(cfg, [...jobs.values()]);
+  for (const w of warnings) {
+    out.push({ name: 'cron timeouts', status: 'warn', detail: w.message.split('; ')[0]!, fix: w.fix });
+  }
+  if (warnings.length === 0 && out.length === 0) {
+    out.push({
+      name: 'cron timeouts',
+      status: 'pass',
+      detail:
+        jobs.size === 0
+          ? 'no cron jobs'
+          : `${jobs.size} cron job(s) fit within tasks.default_timeout, the WebSocket idle timeout and gateway.proxy_read_timeout`,
+    });
+  }
+  return out;
 }
 
 export function registerDoctorCommand(program: Command): void {

@@ -2,14 +2,16 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { GatewayError } from '../../protocol/index.js';
-import { startGateway, installProcessHandlers } from '../../gateway/index.js';
-import { schedulerService } from '../../scheduler/index.js';
+import { startGateway, installProcessHandlers, type RunningGateway } from '../../gateway/index.js';
+import { schedulerService, type Scheduler } from '../../scheduler/index.js';
+import { createAgentRunner, createLlmService } from '../../llm/index.js';
 import { localNodeService } from '../../nodes/index.js';
 import { cronService } from '../../cron/index.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 import { resolveTarget, withClient, type TargetFlags } from '../target.js';
 import { markLongRunning } from '../long-running.js';
+import { registerInstallCommands } from './gateway-install.js';
 
 interface StartFlags {
   headless?: boolean;
@@ -37,29 +39,61 @@ async function start(flags: StartFlags): Promise<void> {
       'logging.level': flags.logLevel,
     },
   });
-  const gw = await startGateway(cfg, { services: [schedulerService(), cronService(), localNodeService()] });
-  markLongRunning();
-  installProcessHandlers(gw.logger);
+  // Signal handlers go in before start-up: `gateway_started` is logged from inside startGateway, and
+  // a supervisor that stops us right after it must get a drain, not the default kill by signal.
+  let gw: RunningGateway | null = null;
+  let scheduler: Scheduler | undefined;
+  // LLM stream deltas reach the task's subscribers as progress events.
+  const onDelta = (taskId: string, text: string) =>
+    scheduler?.subscriptions.publish(taskId, 'task.progress', { id: taskId, message: text, stream: true });
+  let early: string | null = null;
   let stopping = false;
   const stop = (signal: string) => {
+    if (!gw) {
+      // Drained once start-up completes; a second signal does not wait for that.
+      if (early !== null) process.exit(1);
+      early = signal;
+      return;
+    }
+    const running = gw;
     if (stopping) {
-      gw.logger.warn(
+      running.logger.warn(
         { component: 'gateway', event: 'forced_exit', signal },
         'second signal: exiting without drain',
       );
       process.exit(1);
     }
     stopping = true;
-    void gw.shutdown(signal).then(
+    void running.shutdown(signal).then(
       () => process.exit(0),
       (err: unknown) => {
-        gw.logger.error({ component: 'gateway', event: 'shutdown_failed', err }, 'shutdown failed');
+        running.logger.error({ component: 'gateway', event: 'shutdown_failed', err }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  const onTerm = () => stop('SIGTERM');
+  const onInt = () => stop('SIGINT');
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  try {
+    gw = await startGateway(cfg, {
+      services: [
+        schedulerService({ onReady: (s) => (scheduler = s) }),
+        createLlmService({ onDelta }),
+        cronService(),
+        localNodeService({ agent: (skills) => createAgentRunner({ skills }) }),
+      ],
+    });
+  } catch (err) {
+    // Start-up failed and main() exits with its code; a signal now needs no drain.
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    throw err;
+  }
+  markLongRunning();
+  installProcessHandlers(gw.logger);
+  if (early !== null) stop(early);
   if (!cfg.gateway.headless && process.stdout.isTTY) {
     process.stderr.write(`OpenClaw Gateway ${gw.version} listening on ${gw.wsUrl} (Web UI ${gw.httpUrl}/)\n`);
   }
@@ -67,6 +101,7 @@ async function start(flags: StartFlags): Promise<void> {
 
 export function registerGatewayCommands(program: Command): void {
   const gateway = program.command('gateway').description('run or query the gateway');
+  registerInstallCommands(gateway);
   gateway
     .command('start')
     .description('start the gateway (HTTP + WebSocket, default 127.0.0.1:18789) with its built-in local node')

@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import {
   Cleanup,
@@ -379,6 +380,28 @@ describe('failed-auth throttling', () => {
     assert.equal(res.error.retryable, true);
     assert.ok(Number(res.error.details?.retry_after_s) >= 1);
     assert.equal(await c.closeCode(), 4401);
+
+    // REST from the same address is slowed down too: 429 with Retry-After.
+    const rest = await new Promise<{ status: number; retryAfter: string | undefined; body: string }>(
+      (resolve, reject) => {
+        const req = request(
+          `${gw.httpUrl}/api/tasks`,
+          { headers: { authorization: `Bearer ${good}` }, localAddress: from.localAddress },
+          (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], body }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      },
+    );
+    assert.equal(rest.status, 429, rest.body);
+    assert.equal(JSON.parse(rest.body).error.code, 'GW_ERR_AUTH_RATE_LIMITED');
+    assert.ok(Number(rest.retryAfter) >= 1);
 
     // Other addresses are unaffected.
     await assertServing(gw.wsUrl, good, cleanup);
