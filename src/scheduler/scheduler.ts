@@ -73,7 +73,10 @@ export class Scheduler extends EventEmitter {
       let cursor: string | undefined;
       do {
         const page: TaskPage = await this.tasks.list({ status, limit: 1000, ...(cursor ? { cursor } : {}) });
-        for (const t of page.tasks) this.index(t);
+        // The store does not say when a promoted or re-queued task became runnable; its clock starts
+        // now, which errs on the side of waiting. A fresh task's clock started at creation.
+        for (const t of page.tasks)
+          this.index(t, t.attempt === 0 && t.depends_on.length === 0 ? Date.parse(t.created_at) : this.now());
         cursor = page.next_cursor ?? undefined;
       } while (cursor);
     }
@@ -97,9 +100,16 @@ export class Scheduler extends EventEmitter {
     while (this.runningIdx.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   }
 
-  private index(t: Task): void {
-    if (t.status === 'queued') this.queuedSince.set(t.id, { at: Date.parse(t.created_at), task: t });
-    else this.queuedSince.delete(t.id);
+  /**
+   * `queuedAt` is when the task became runnable. The queue timeout counts from there, not from
+   * creation: time spent waiting on dependencies, or running an attempt whose node was lost, is not
+   * time in the queue (otherwise such a task would fail at once on becoming runnable).
+   */
+  private index(t: Task, queuedAt = this.now()): void {
+    if (t.status === 'queued') {
+      const prev = this.queuedSince.get(t.id);
+      this.queuedSince.set(t.id, { at: prev?.at ?? queuedAt, task: t });
+    } else this.queuedSince.delete(t.id);
     if (t.status === 'running') {
       if (!this.runningIdx.has(t.id)) {
         this.runningIdx.set(t.id, {

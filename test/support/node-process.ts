@@ -28,23 +28,25 @@ export interface NodeProcess {
 }
 
 export interface NodeProcessOptions {
-  /** Gateway WebSocket URL, e.g. `ws://127.0.0.1:PORT/ws`. Required. */
-  gateway: string;
-  /** `--node-id`. Required. */
+  /** `node register` (seed 8.4, the default) or `node start` (reads node.yaml, seed 9.4). */
+  command?: 'register' | 'start';
+  /** `--gateway`, e.g. `ws://127.0.0.1:PORT/ws`. Default none (node.yaml's `connection.gateway_url`). */
+  gateway?: string;
+  /** `--node-id`. Required: it names the process in test messages. */
   nodeId: string;
-  /** `--capabilities` list. Required. */
-  capabilities: string[];
-  /** `--auth-token`. Required. */
-  token: string;
+  /** `--capabilities` list. Default none (node.yaml's). */
+  capabilities?: string[];
+  /** `--auth-token`. Default none (node.yaml's, or $OPENCLAW_AUTH_TOKEN). */
+  token?: string;
   /** `--tags`. Default none. */
   tags?: string[];
   /** `--concurrency`. Default: the node.yaml default (4). */
   concurrency?: number;
   /**
-   * Written to `~/.openclaw/node.yaml` of the node's HOME (seed 9.4 keys). Default: fast reconnects
-   * (100 ms initial, 1 s max) so tests do not wait on the seed's 1 s .. 60 s backoff.
+   * Written to `~/.openclaw/node.yaml` of the node's HOME (seed 9.4 keys): an object, or YAML text as
+   * is. Default: fast reconnects (100 ms initial, 1 s max) so tests do not wait on the seed's 1 s .. 60 s.
    */
-  nodeYaml?: Record<string, unknown>;
+  nodeYaml?: Record<string, unknown> | string;
   /** Extra environment. */
   env?: Record<string, string | undefined>;
   /** Wait this long for `node_registered`. Default 15000 ms. */
@@ -59,20 +61,21 @@ export async function startNodeProcess(opts: NodeProcessOptions): Promise<NodePr
   mkdirSync(join(home, '.openclaw'), { recursive: true });
   writeFileSync(
     join(home, '.openclaw', 'node.yaml'),
-    stringify(opts.nodeYaml ?? { reconnect: { initial_delay_ms: 100, max_delay_ms: 1000, jitter: true } }),
+    typeof opts.nodeYaml === 'string'
+      ? opts.nodeYaml
+      : stringify(
+          opts.nodeYaml ?? { reconnect: { initial_delay_ms: 100, max_delay_ms: 1000, jitter: true } },
+        ),
   );
   const args = [
     CLI,
     'node',
-    'register',
-    '--gateway',
-    opts.gateway,
+    opts.command ?? 'register',
+    ...(opts.gateway !== undefined ? ['--gateway', opts.gateway] : []),
     '--node-id',
     opts.nodeId,
-    '--capabilities',
-    opts.capabilities.join(','),
-    '--auth-token',
-    opts.token,
+    ...(opts.capabilities ? ['--capabilities', opts.capabilities.join(',')] : []),
+    ...(opts.token !== undefined ? ['--auth-token', opts.token] : []),
     '--workspace-dir',
     workspaceDir,
     ...(opts.tags?.length ? ['--tags', opts.tags.join(',')] : []),

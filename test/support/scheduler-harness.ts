@@ -24,8 +24,11 @@ export interface TestGateway {
   token(role: Role, subject?: string): string;
   /** An operator client, connected; closed by `close()`. */
   operator(): Promise<GatewayClient>;
-  /** Restarts the gateway process on the same HOME (after it was stopped or killed). */
-  restart(): Promise<GatewayProcess>;
+  /**
+   * Restarts the gateway process on the same HOME (after it was stopped or killed); with `samePort`
+   * it listens where it did before, so connected nodes and CLIs can find it again.
+   */
+  restart(opts?: { samePort?: boolean }): Promise<GatewayProcess>;
   /** Stops the gateway, closes the clients, removes HOME. */
   close(): Promise<void>;
 }
@@ -84,8 +87,9 @@ export async function startTestGateway(
       clients.push(c);
       return c;
     },
-    async restart() {
-      gw = await startGatewayProcess({ home, env });
+    async restart(opts = {}) {
+      const port = opts.samePort ? { OPENCLAW_GATEWAY_PORT: String(gw.port) } : {};
+      gw = await startGatewayProcess({ home, env: { ...env, ...port } });
       return gw;
     },
     async close() {

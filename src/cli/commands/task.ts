@@ -135,7 +135,22 @@ async function run(instruction: string | undefined, f: RunFlags): Promise<void> 
     const t = (await client.request('task.get', { id: taskId })) as Task;
     if (isTerminal(t.status)) finished?.(t);
   };
-  client.on('reconnected', () => void refetch().catch(() => undefined));
+  client.on('reconnected', (info) => {
+    // A restarted gateway has no record of this session's subscription: ask again, then look once,
+    // since the task may have ended while the connection was down.
+    void (async () => {
+      if (taskId && !info.session.resumed) await client.request('task.subscribe', { id: taskId });
+      await refetch();
+    })().catch(() => undefined);
+  });
+  // Reconnecting gave up: the wait can never end, so end it (exit 3) instead of hanging a crontab entry.
+  let lostConnection: ((err: unknown) => void) | null = null;
+  const lost = new Promise<never>((_, reject) => (lostConnection = reject));
+  lost.catch(() => undefined);
+  client.on('fatal', (err) => lostConnection?.(err));
+  // An update lost any other way costs at most one poll interval, never a wait until the timeout.
+  const poll = setInterval(() => void refetch().catch(() => undefined), 15_000);
+  poll.unref();
   try {
     let task: Task | null = null;
     for (let attempt = 0; !task; attempt++) {
@@ -159,13 +174,14 @@ async function run(instruction: string | undefined, f: RunFlags): Promise<void> 
     const graceMs = 30_000;
     const limitMs = task.timeout ? task.timeout * 1000 + graceMs : 0;
     const done = await (limitMs
-      ? Promise.race([ended, new Promise<null>((r) => setTimeout(() => r(null), limitMs).unref())])
-      : ended);
+      ? Promise.race([ended, lost, new Promise<null>((r) => setTimeout(() => r(null), limitMs).unref())])
+      : Promise.race([ended, lost]));
     if (!done) throw new CliExit(EXIT.TIMEOUT, `task ${task.id} did not end within its timeout`);
     printResult(done, f.json);
     const code = EXIT_BY_STATUS[done.status] ?? EXIT.TASK_FAILED;
     if (code !== EXIT.OK) throw new CliExit(code);
   } finally {
+    clearInterval(poll);
     await client.close();
   }
 }

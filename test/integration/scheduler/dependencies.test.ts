@@ -21,6 +21,8 @@ describe('task dependencies (local node, concurrency 4)', () => {
     // Four slots: without dependencies B and C would start at once, so their order proves the wait.
     g = await startTestGateway({
       gateway: { local_node: { capabilities: ['shell', 'echo'], concurrency: 4 } },
+      // Short, so a dependent that waits longer than this shows whether waiting counts as queueing.
+      tasks: { queue_timeout: 2 },
     });
     c = await g.operator();
   });
@@ -60,6 +62,35 @@ describe('task dependencies (local node, concurrency 4)', () => {
     ]);
     assert.ok(Date.parse(tb.started_at!) >= Date.parse(ta.finished_at!));
     assert.ok(Date.parse(tc.started_at!) >= Date.parse(tb.finished_at!));
+  });
+
+  test('a dependent that waited longer than queue_timeout still runs: the wait is not queue time', async () => {
+    const gateA = join(g.home, 'slow-gate-a');
+    const gateRest = join(g.home, 'slow-gate-rest');
+    const hold = (gate: string) => ({
+      skill: 'shell',
+      args: { command: `while [ ! -f '${gate}' ]; do sleep 0.05; done` },
+    });
+    const a = await submit(c, hold(gateA));
+    const b = await submit(c, { skill: 'echo', args: { message: 'b' }, depends_on: [a.id] });
+    // Three more fill the node's four slots.
+    const fillers = [
+      await submit(c, hold(gateRest)),
+      await submit(c, hold(gateRest)),
+      await submit(c, hold(gateRest)),
+    ];
+    for (const f of fillers) await waitForTask(c, f.id, (t) => t.status === 'running');
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal((await waitForTask(c, b.id, () => true)).status, 'waiting');
+    // A critical task takes A's slot, so B has to sit in the queue for a while once A is done.
+    const taker = await submit(c, { ...hold(gateRest), priority: 'critical' });
+    writeFileSync(gateA, '');
+    await waitForTask(c, taker.id, (t) => t.status === 'running');
+    assert.equal((await waitForTask(c, b.id, () => true)).status, 'queued');
+    await new Promise((r) => setTimeout(r, 1000));
+    writeFileSync(gateRest, '');
+    const tb = await waitForTask(c, b.id);
+    assert.equal(tb.status, 'succeeded', JSON.stringify(tb.error));
   });
 
   test('a failing dependency fails its dependents, naming it, and the failure propagates down the chain', async () => {

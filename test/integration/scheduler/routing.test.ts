@@ -95,6 +95,64 @@ describe('capability and tag routing across two nodes', () => {
     assert.deepEqual(new Set(ran.map((t) => t.node_id)), new Set(['node-shell', 'node-file']));
   });
 
+  test('openclaw node start reads the seed node.yaml, expanding ${OPENCLAW_AUTH_TOKEN}, and serves tasks', async () => {
+    // Seed 9.4 as written, with only the gateway URL pointed at this test's gateway.
+    const seedYaml = [
+      'connection:',
+      `  gateway_url: ${g.gw.wsUrl}`,
+      '  auth_token: ${OPENCLAW_AUTH_TOKEN}',
+      'reconnect:',
+      '  enabled: true',
+      '  max_retries: -1 # 無限重試',
+      '  initial_delay_ms: 1000',
+      '  max_delay_ms: 60000',
+      '  backoff_multiplier: 2.0',
+      '  jitter: true # 加入隨機抖動防止驚群效應',
+      'keepalive:',
+      '  enabled: true',
+      '  interval_ms: 30000 # 每 30 秒發送 ping',
+      '  timeout_ms: 10000 # 10 秒內未收到 pong 視為斷線',
+      '',
+    ].join('\n');
+    const n = await startNodeProcess({
+      command: 'start',
+      nodeId: 'node-yaml',
+      capabilities: ['echo'],
+      tags: ['from-yaml'],
+      nodeYaml: seedYaml,
+      env: { OPENCLAW_AUTH_TOKEN: g.token('node', 'node-yaml') },
+    });
+    nodes.push(n);
+    const t = await submit(c, { skill: 'echo', args: { message: 'yaml' }, tags: ['from-yaml'] });
+    const done = await waitForTask(c, t.id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.equal(done.node_id, 'node-yaml');
+    assert.equal((await n.stop('SIGTERM')).code, 0, 'SIGTERM stops a node cleanly');
+    await waitFor('node-yaml gone from node.list', async () => {
+      const l = (await c.request('node.list', {})) as { nodes: NodeInfo[] };
+      return !l.nodes.some((x) => x.id === 'node-yaml');
+    });
+  });
+
+  test('a node with a bad token, or an operator token, is refused and exits 3', async () => {
+    for (const token of ['oc1.bogus.token', g.token('operator')]) {
+      const n = await startNodeProcess({
+        gateway: g.gw.wsUrl,
+        nodeId: 'node-refused',
+        capabilities: ['echo'],
+        token,
+        waitRegistered: false,
+      });
+      nodes.push(n);
+      const res = await Promise.race([
+        n.exited,
+        new Promise<'running'>((r) => setTimeout(() => r('running'), 15_000).unref()),
+      ]);
+      assert.notEqual(res, 'running', 'a refused node does not retry forever');
+      assert.equal((res as { code: number | null }).code, 3, n.stderr());
+    }
+  });
+
   test('a task no connected node can run fails after queue_timeout, saying what was missing', async () => {
     const t0 = Date.now();
     const browser = await submit(c, { skill: 'browser', args: { actions: [{ open: 'http://127.0.0.1/' }] } });

@@ -158,6 +158,38 @@ describe('the seed commands against a local gateway', () => {
       assert.equal(none.code, 2);
     });
 
+    test('task run --async prints the id; task show, logs, list and node list report it', async () => {
+      const a = await sh(
+        `openclaw task run --gateway ${ws} --async --workspace inspect-ws --priority high --skill echo --args '{"message":"async"}'`,
+        cron,
+      );
+      assert.equal(a.code, 0, a.stderr);
+      const id = a.stdout.trim();
+      assert.match(id, /^task-\S+$/);
+      await waitForTask(c, id);
+      const show = await sh(`openclaw task show ${id} --gateway ${ws}`, cron);
+      assert.equal(show.code, 0, show.stderr);
+      assert.match(show.stdout, /status\s+succeeded/);
+      assert.match(show.stdout, /priority\s+high/);
+      assert.match(show.stdout, /workspace\s+inspect-ws/);
+      assert.match(show.stdout, /"message":"async"/);
+      const logs = await sh(`openclaw task logs ${id} --gateway ${ws}`, cron);
+      assert.equal(logs.code, 0, logs.stderr);
+      assert.match(logs.stdout, /started on local-/);
+      const list = await sh(`openclaw task list --gateway ${ws} --workspace inspect-ws --json`, cron);
+      assert.equal(list.code, 0, list.stderr);
+      assert.deepEqual(
+        (JSON.parse(list.stdout) as { tasks: Task[] }).tasks.map((x) => x.id),
+        [id],
+      );
+      const nodes = await sh(`openclaw node list --gateway ${ws}`, cron);
+      assert.equal(nodes.code, 0, nodes.stderr);
+      assert.match(nodes.stdout, /local-\S+\s+shell,echo,file/);
+      const missing = await sh(`openclaw task show task-nope --gateway ${ws}`, cron);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /task task-nope not found/);
+    });
+
     test('seed method 3 under flock -n works as written, and an overlapping run is skipped', async () => {
       const lock = join(g.home, 'openclaw-hourly.lock');
       const seed = await sh(`flock -n ${lock} \\\nopenclaw task run --timeout 3500 "每小時任務"`, cron);
