@@ -55,6 +55,9 @@ export interface ConnectionDeps {
 
 type State = 'handshake' | 'open' | 'closed';
 
+/** Frames a client may send behind its connect before the answer; each is at most 64 KiB. */
+const MAX_PIPELINED_FRAMES = 16;
+
 export class Connection {
   readonly id = randomUUID();
   role: Role | null = null;
@@ -68,6 +71,9 @@ export class Connection {
   private pongTimer: NodeJS.Timeout | null = null;
   private lastActivity = Date.now();
   private nextRequestId = 0;
+  /** A connect is being verified; frames that arrive meanwhile wait in `queued`. */
+  private handshaking = false;
+  private readonly queued: Array<{ buf: Buffer; isBinary: boolean }> = [];
   /** This connection's delivery end of its session; compared by identity when the socket closes. */
   private readonly sink: SessionSink = { send: (f) => this.send(f) };
   private readonly pending = new Map<
@@ -186,6 +192,26 @@ export class Connection {
       );
       return;
     }
+    if (this.handshaking) {
+      // Frames pipelined behind the connect (one TCP segment can carry both) wait for its outcome;
+      // judged now, they would look like a non-connect first frame and close the socket.
+      if (this.queued.length >= MAX_PIPELINED_FRAMES) {
+        this.fail(
+          new GatewayError(
+            'GW_ERR_PROTOCOL_HANDSHAKE_REQUIRED',
+            { limit: MAX_PIPELINED_FRAMES },
+            `more than ${MAX_PIPELINED_FRAMES} frames sent before the connect was answered`,
+          ),
+        );
+        return;
+      }
+      this.queued.push({ buf, isBinary });
+      return;
+    }
+    this.onFrame(buf, isBinary);
+  }
+
+  private onFrame(buf: Buffer, isBinary: boolean): void {
     if (isBinary) {
       this.fail(
         new GatewayError('GW_ERR_PROTOCOL_INVALID_FRAME', {
@@ -208,7 +234,20 @@ export class Connection {
         );
         return;
       }
-      void this.handshake(frame).catch((err) => this.fail(toGatewayError(err), frame.id));
+      this.handshaking = true;
+      void this.handshake(frame)
+        .catch((err) => this.fail(toGatewayError(err), frame.id))
+        .finally(() => {
+          this.handshaking = false;
+          // In order; a queued frame may start another handshake (a corrected connect), and then
+          // the ones after it queue again behind that.
+          for (const q of this.queued.splice(0)) {
+            // A refused connect is closing the socket: what the client sent behind it is moot.
+            if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) break;
+            if (this.handshaking) this.queued.push(q);
+            else this.onFrame(q.buf, q.isBinary);
+          }
+        });
       return;
     }
     if (this.state !== 'open') return;
@@ -322,6 +361,7 @@ export class Connection {
   private onClosed(code: number): void {
     const wasOpen = this.state === 'open';
     this.state = 'closed';
+    this.queued.length = 0;
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.clearPong();
     for (const p of this.pending.values()) {

@@ -25,6 +25,8 @@ const CONFIG = `
 gateway:
   websocket:
     handshake_timeout: 1
+    ping_interval: 0.5
+    ping_timeout: 0.5
     max_message_size: 100000
     allowed_origins: ["https://ops.example.com"]
   auth:
@@ -54,6 +56,8 @@ describe('handshake matrix against a real gateway', () => {
     assert.equal(hello.payload.role, 'operator');
     assert.equal(hello.payload.session.resumed, false);
     assert.equal(hello.payload.policy.max_message_size, 100000);
+    assert.equal(hello.payload.policy.ping_interval_ms, 500);
+    assert.equal(hello.payload.policy.ping_timeout_ms, 500);
     assert.ok(hello.payload.methods.includes('health'));
     const res = await client.request('health', {});
     assert.equal(res.ok, true);
@@ -251,6 +255,53 @@ describe('handshake matrix against a real gateway', () => {
     await serving();
   });
 
+  test('requests pipelined behind connect in the same TCP segment are answered after it, in order', async () => {
+    const c = await RawClient.open(gw.wsUrl, cleanup);
+    const socket = (c.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    socket.cork(); // one write: the server reads all frames before the connect is verified
+    c.send({ type: 'req', id: 'c', method: 'connect', params: connectParams({ auth: { token: opToken } }) });
+    c.send({ type: 'req', id: 'h1', method: 'health', params: {} });
+    c.send({ type: 'req', id: 'h2', method: 'nope.nope', params: {} });
+    socket.uncork();
+    await c.waitFor((f) => f.id === 'h2');
+    assert.deepEqual(
+      c.frames.map((f) => [f.id, f.ok]),
+      [
+        ['c', true],
+        ['h1', true],
+        ['h2', false],
+      ],
+    );
+    assert.equal(c.isOpen, true);
+    c.close();
+
+    // Behind a refused connect, nothing else is answered and the close code is the refusal's.
+    const d = await RawClient.open(gw.wsUrl, cleanup);
+    const ds = (d.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    ds.cork();
+    d.send({ type: 'req', id: 'c', method: 'connect', params: connectParams({ auth: { token: 'bad' } }) });
+    d.send({ type: 'req', id: 'h1', method: 'health', params: {} });
+    ds.uncork();
+    assert.equal(await d.closeCode(), 4401);
+    assert.deepEqual(
+      d.frames.map((f) => f.id),
+      ['c'],
+    );
+    await serving();
+  });
+
+  test('a peer that stops answering pings is closed with 1001; one that answers stays', async () => {
+    const { client: alive } = await operator(gw.wsUrl, opToken, cleanup);
+    const mute = await RawClient.open(gw.wsUrl, cleanup, { autoPong: false });
+    assert.equal((await mute.connect({ auth: { token: opToken } })).ok, true);
+    const t0 = Date.now();
+    assert.equal(await mute.closeCode(5000), 1001);
+    assert.ok(Date.now() - t0 < 3000, 'closed within about ping_interval + ping_timeout');
+    assert.equal(alive.isOpen, true);
+    assert.equal((await alive.request('health', {})).ok, true);
+    alive.close();
+  });
+
   test('an unknown method answers GW_ERR_PROTOCOL_UNKNOWN_METHOD and the socket stays open', async () => {
     const { client } = await operator(gw.wsUrl, opToken, cleanup);
     const res = await client.request('does.not.exist', {});
@@ -358,7 +409,8 @@ describe('failed-auth throttling', () => {
   let gw: TestGateway;
   before(async () => {
     gw = await startTestGateway(cleanup, {
-      config: 'gateway:\n  auth:\n    max_failures: 3\n    failure_window: 60\n',
+      config:
+        'gateway:\n  trusted_proxies: ["127.0.0.9"]\n  auth:\n    max_failures: 3\n    failure_window: 60\n',
     });
   });
   after(() => cleanup.run());
@@ -412,5 +464,35 @@ describe('failed-auth throttling', () => {
     const ok = await later.connect({ auth: { token: good } });
     assert.equal(ok.ok, true, JSON.stringify(ok));
     later.close();
+  });
+
+  /** Three failed connects from `localAddress`, each claiming the given X-Forwarded-For. */
+  async function failThrice(localAddress: string, xff: (i: number) => string): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      const c = await RawClient.open(gw.wsUrl, cleanup, {
+        localAddress,
+        headers: { 'X-Forwarded-For': xff(i) },
+      });
+      assert.equal((await c.connect({ auth: { token: `bad-${i}` } })).error.code, 'GW_ERR_AUTH_INVALID');
+      await c.closed;
+    }
+  }
+
+  async function connectCode(localAddress: string, xff: string): Promise<string | true> {
+    const c = await RawClient.open(gw.wsUrl, cleanup, { localAddress, headers: { 'X-Forwarded-For': xff } });
+    const res = await c.connect({ auth: { token: gw.token('operator') } });
+    c.close();
+    return res.ok === true ? true : (res.error.code as string);
+  }
+
+  test('an untrusted peer cannot dodge the throttle by rotating X-Forwarded-For', async () => {
+    await failThrice('127.0.0.8', (i) => `198.51.100.${i}`);
+    assert.equal(await connectCode('127.0.0.8', '198.51.100.77'), 'GW_ERR_AUTH_RATE_LIMITED');
+  });
+
+  test('behind a trusted proxy, each forwarded client address is throttled on its own', async () => {
+    await failThrice('127.0.0.9', () => '203.0.113.5');
+    assert.equal(await connectCode('127.0.0.9', '203.0.113.5'), 'GW_ERR_AUTH_RATE_LIMITED');
+    assert.equal(await connectCode('127.0.0.9', '203.0.113.6'), true);
   });
 });

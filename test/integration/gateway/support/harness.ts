@@ -98,6 +98,8 @@ export interface OpenOptions {
   origin?: string;
   /** Source address of the TCP connection (any 127.x.y.z works on Linux loopback). */
   localAddress?: string;
+  /** Answer pings (the `ws` default); false plays a peer that has gone quiet. */
+  autoPong?: boolean;
 }
 
 /** A WebSocket client that records every frame and the close code, without any protocol logic. */
@@ -134,6 +136,7 @@ export class RawClient {
       ...(opts.headers ? { headers: opts.headers } : {}),
       ...(opts.origin ? { origin: opts.origin } : {}),
       ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+      ...(opts.autoPong === false ? { autoPong: false } : {}),
     });
     const client = new RawClient(ws);
     cleanup.add(() => ws.terminate());
