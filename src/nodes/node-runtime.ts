@@ -37,6 +37,14 @@ interface Running {
   renew: NodeJS.Timeout;
 }
 
+/** Room left in a frame for the request envelope's own fields. */
+const FRAME_SLACK = 256;
+
+/** Bytes of a request frame, as the gateway's max_message_size counts them (UTF-8 payload). */
+function frameBytes(method: string, params: unknown): number {
+  return Buffer.byteLength(JSON.stringify({ type: 'req', id: '', method, params }), 'utf8');
+}
+
 export function defaultNodeId(): string {
   return `node-${hostname()}`;
 }
@@ -190,7 +198,19 @@ export class NodeRuntime {
           'this node cannot run agent instructions: no LLM provider is configured on the gateway (set OPENAI_API_KEY, ANTHROPIC_API_KEY or OLLAMA_HOST)',
         );
       }
-      await this.report('task.complete', { id: task.id, result: result ?? null }, true);
+      const done = { id: task.id, result: result ?? null };
+      const limit = this.client.connectResult?.policy.max_message_size;
+      const size = frameBytes('task.complete', done);
+      // The gateway closes the socket (1009) on a frame over its limit; the report, retried after each
+      // reconnect, would flap the connection forever and the task would never end. Fail it clearly.
+      if (limit !== undefined && size > limit - FRAME_SLACK) {
+        throw new GatewayError('GW_ERR_TASK_FAILED', {
+          reason: `the result is ${size} bytes as JSON, more than the gateway accepts in one message (gateway.websocket.max_message_size: ${limit}); write large output to a file in the workspace instead`,
+          result_bytes: size,
+          max_message_size: limit,
+        });
+      }
+      await this.report('task.complete', done, true);
       this.log.info(
         { event: 'task_done', task_id: task.id, workspace: task.workspace, duration_ms: Date.now() - t0 },
         'task done',

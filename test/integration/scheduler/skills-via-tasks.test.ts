@@ -23,7 +23,10 @@ describe('skills through tasks (local node)', () => {
     waitForTask(c, (await submit(c, { workspace: 'skills-ws', ...params })).id, undefined, timeoutMs);
 
   before(async () => {
-    g = await startTestGateway({ gateway: { local_node: { concurrency: 4 } } });
+    g = await startTestGateway({
+      // The smallest frame limit allowed, so a large result is easy to make.
+      gateway: { local_node: { concurrency: 4 }, websocket: { max_message_size: 65536 } },
+    });
     c = await g.operator();
     wsDir = join(g.home, '.openclaw', 'data', 'workspaces', 'skills-ws');
     outside = join(g.home, 'outside');
@@ -102,6 +105,28 @@ describe('skills through tasks (local node)', () => {
     const pb = (b.result as { stdout: string }).stdout.trim();
     assert.ok(pa.startsWith(wsDir), `${pa} is inside ${wsDir}`);
     assert.notEqual(pa, pb, 'two tasks do not share a working directory');
+  });
+
+  test('a result larger than the gateway accepts fails the task clearly and the node stays connected', async () => {
+    const t0 = Date.now();
+    const big = await run(
+      { skill: 'shell', args: { command: "head -c 200000 /dev/zero | tr '\\0' x" } },
+      15_000,
+    );
+    assert.equal(big.status, 'failed');
+    assert.equal(big.error?.code, 'GW_ERR_TASK_FAILED');
+    assert.match(
+      big.error!.message,
+      /more than the gateway accepts in one message \(gateway.websocket.max_message_size: 65536\)/,
+    );
+    assert.ok(Date.now() - t0 < 10_000);
+    assert.equal(
+      g.gw.logs.some((l) => l.event === 'node_disconnected' && Date.parse(String(l.timestamp)) >= t0 - 1000),
+      false,
+      'the node connection did not flap',
+    );
+    const after = await run({ skill: 'shell', args: { command: 'echo still here' } });
+    assert.equal((after.result as { stdout: string }).stdout, 'still here\n');
   });
 
   describe('browser skill with /usr/bin/chromium', () => {

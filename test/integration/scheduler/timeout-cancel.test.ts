@@ -38,7 +38,7 @@ describe('task timeout and cancellation stop the work', () => {
   before(async () => {
     g = await startTestGateway({
       gateway: { local_node: { capabilities: ['shell', 'echo'], concurrency: 4 } },
-      tasks: { long_task_warning: 1 },
+      tasks: { long_task_warning: 1, default_timeout: 30 },
     });
     c = await g.operator();
   });
@@ -63,11 +63,31 @@ describe('task timeout and cancellation stop the work', () => {
     await waitFor(`pid ${pid} gone`, () => pidGone(pid) && pidGone(shPid), 5000);
   });
 
-  test('a task running past tasks.long_task_warning is logged as long-running', async () => {
-    // The timeout test above ran 2 s against a 1 s threshold.
-    const line = await g.gw.waitForLog((l) => l.event === 'task_long_running', 5000);
-    assert.equal(typeof line.task_id, 'string');
+  test('a task running past tasks.long_task_warning is logged, published and counted', async () => {
+    const events: unknown[] = [];
+    c.onEvent('task.long_running', (p) => events.push(p));
+    await c.request('task.subscribe', {});
+    // Longer than threshold + one sweep interval (1 s), so a sweep always sees it past the threshold.
+    const t = await submit(c, { skill: 'echo', args: { delay_ms: 2500 } });
+    const line = await g.gw.waitForLog((l) => l.event === 'task_long_running' && l.task_id === t.id, 5000);
     assert.ok(Number(line.elapsed_s) >= 1);
+    assert.equal((await waitForTask(c, t.id)).status, 'succeeded', 'a warning is not a timeout');
+    assert.ok(
+      events.some((e) => (e as { id: string }).id === t.id),
+      `task.long_running event: ${JSON.stringify(events)}`,
+    );
+    const metrics = await (await fetch(g.gw.metricsUrl!)).text();
+    const m = /^openclaw_tasks_long_running_total (\d+)/m.exec(metrics);
+    assert.ok(m && Number(m[1]) >= 1, metrics.slice(0, 500));
+  });
+
+  test('tasks.default_timeout applies to tasks that set none; timeout 0 means none', async () => {
+    const d = await submit(c, { skill: 'echo', args: {} });
+    assert.equal(d.timeout, 30);
+    const none = await submit(c, { skill: 'echo', args: {}, timeout: 0 });
+    assert.equal(none.timeout, null);
+    const own = await submit(c, { skill: 'echo', args: {}, timeout: 5 });
+    assert.equal(own.timeout, 5);
   });
 
   test('task cancel while running: the node kills the work, status cancelled, task run exits 5', async () => {
