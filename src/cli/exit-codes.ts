@@ -27,6 +27,7 @@ export function exitCodeFor(err: unknown): ExitCode {
     if (
       err.code.startsWith('GW_ERR_AUTH_') ||
       err.code === 'GW_ERR_GATEWAY_UNREACHABLE' ||
+      err.code === 'GW_ERR_GATEWAY_UPGRADE_REQUIRED' ||
       err.code === 'GW_ERR_GATEWAY_TIMEOUT'
     ) {
       return EXIT.UNREACHABLE;

@@ -87,10 +87,25 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       throw new GatewayError('GW_ERR_CONFIG_INVALID', {
         reason: 'gateway.tls.enabled needs gateway.tls.cert and gateway.tls.key',
       });
+    // Without a CA of its own, Node would accept client certificates from every public CA, and
+    // each of them would be granted client_cert_role.
+    if (t.client_auth !== 'none' && !t.ca)
+      throw new GatewayError('GW_ERR_CONFIG_INVALID', {
+        reason: `gateway.tls.client_auth ${t.client_auth} needs gateway.tls.ca, the CA that signs client certificates`,
+      });
+    const read = (key: string, file: string) => {
+      try {
+        return readFileSync(file);
+      } catch (err) {
+        throw new GatewayError('GW_ERR_CONFIG_INVALID', {
+          reason: `gateway.tls.${key}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+        });
+      }
+    };
     return {
-      cert: readFileSync(t.cert),
-      key: readFileSync(t.key),
-      ...(t.ca ? { ca: readFileSync(t.ca) } : {}),
+      cert: read('cert', t.cert),
+      key: read('key', t.key),
+      ...(t.ca ? { ca: read('ca', t.ca) } : {}),
       requestCert: t.client_auth !== 'none',
       // Unauthorized client certs are rejected per connection below, so plain token clients still work with 'optional'.
       rejectUnauthorized: t.client_auth === 'require',
@@ -221,8 +236,25 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       await this.rest.handle(req, res, url, clientOrigin(req, this.trusted).address);
       return;
     }
+    if (this.isStrippedUpgrade(req, path)) {
+      sendError(res, new GatewayError('GW_ERR_GATEWAY_UPGRADE_REQUIRED', { path }));
+      return;
+    }
     if ((req.method === 'GET' || req.method === 'HEAD') && this.opts.web?.(req, res, url)) return;
     sendError(res, new GatewayError('GW_ERR_GATEWAY_NOT_FOUND', { method: req.method, path }));
+  }
+
+  /**
+   * A WebSocket handshake that reached us as a plain GET: Sec-WebSocket-Key is end-to-end, but
+   * Upgrade and Connection are hop-by-hop, so a proxy that does not set them again drops them. Seed
+   * 7.1 warns about exactly this; naming it beats a puzzling 404.
+   */
+  private isStrippedUpgrade(req: IncomingMessage, path: string): boolean {
+    return (
+      req.method === 'GET' &&
+      (path === '/' || path === this.opts.config.gateway.websocket_path) &&
+      typeof req.headers['sec-websocket-key'] === 'string'
+    );
   }
 
   private rejectUpgrade(socket: Duplex, status: number, err: GatewayError): void {

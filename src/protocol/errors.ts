@@ -85,6 +85,14 @@ export const ERRORS = {
     retryable: false,
     message: 'request body exceeds {limit} bytes',
   },
+  GW_ERR_GATEWAY_UPGRADE_REQUIRED: {
+    status: 426,
+    retryable: false,
+    message:
+      'WebSocket handshake at {path} arrived without its Upgrade/Connection headers: a reverse proxy in front ' +
+      'of the gateway drops them (nginx: proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection ' +
+      '"upgrade"; see docs/deployment.md)',
+  },
   GW_ERR_GATEWAY_UNREACHABLE: {
     status: 503,
     retryable: true,

@@ -1,4 +1,5 @@
-/** @module Self-signed certificates for proxy configs under test, made with the openssl CLI. */
+/** @module Throwaway certificates for the deployment tests: self-signed ones for proxies, and a small CA for mTLS. */
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTool } from './tools.js';
@@ -50,4 +51,102 @@ export function createSelfSignedCert(dir: string, hostname = 'gateway.example.co
   writeFileSync(files.chain, cert);
   writeFileSync(files.pem, cert + readFileSync(files.key, 'utf8'));
   return files;
+}
+
+/** A throwaway certificate authority for mTLS tests. */
+export interface CertAuthority {
+  /** CA certificate (PEM file), what `gateway.tls.ca` and clients' `ca` point at. */
+  cert: string;
+  /** CA private key (PEM file). */
+  key: string;
+}
+
+/** A certificate signed by a {@link CertAuthority}. */
+export interface IssuedCert {
+  cert: string;
+  key: string;
+}
+
+function newEcKeyArgs(keyFile: string): string[] {
+  return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile];
+}
+
+/** Writes a 1-day CA (`CA:TRUE`, may sign certificates) named `name` into `dir`. */
+export function createCertAuthority(dir: string, name = 'openclaw-test-ca'): CertAuthority {
+  const ca: CertAuthority = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+  const res = runTool('openssl', [
+    'req',
+    '-x509',
+    ...newEcKeyArgs(ca.key),
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-out',
+    ca.cert,
+  ]);
+  if (res.status !== 0) throw new Error(`openssl (CA) failed:\n${res.output}`);
+  return ca;
+}
+
+/**
+ * Issues a 1-day certificate for `commonName`, signed by `ca`. A server certificate carries
+ * `hosts` as SANs (IPs and DNS names); a client certificate carries `clientAuth` only, so it cannot
+ * be misused as a server certificate.
+ */
+export function issueCert(
+  ca: CertAuthority,
+  dir: string,
+  commonName: string,
+  opts: { usage: 'server' | 'client'; hosts?: readonly string[] },
+): IssuedCert {
+  const out: IssuedCert = { cert: join(dir, `${commonName}.crt`), key: join(dir, `${commonName}.key`) };
+  const csr = join(dir, `${commonName}.csr`);
+  const ext = join(dir, `${commonName}.ext`);
+  const hosts = opts.hosts ?? ['127.0.0.1', 'localhost'];
+  const san = hosts.map((h) => (/^[\d.]+$|:/.test(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
+  writeFileSync(
+    ext,
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      `extendedKeyUsage=${opts.usage === 'server' ? 'serverAuth' : 'clientAuth'}`,
+      ...(opts.usage === 'server' ? [`subjectAltName=${san}`] : []),
+      '',
+    ].join('\n'),
+  );
+  const req = runTool('openssl', [
+    'req',
+    '-new',
+    ...newEcKeyArgs(out.key),
+    '-subj',
+    `/CN=${commonName}`,
+    '-out',
+    csr,
+  ]);
+  if (req.status !== 0) throw new Error(`openssl (CSR) failed:\n${req.output}`);
+  const sign = runTool('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-set_serial',
+    `0x${randomBytes(8).toString('hex')}`,
+    '-days',
+    '1',
+    '-extfile',
+    ext,
+    '-out',
+    out.cert,
+  ]);
+  if (sign.status !== 0) throw new Error(`openssl (sign) failed:\n${sign.output}`);
+  return out;
 }

@@ -1,6 +1,6 @@
 /** @module Runs the external tools the deployment tests drive (nginx, caddy, promtool, ...) and owns temp dirs. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,4 +74,17 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
       });
     });
   });
+}
+
+/** This process's hard limit of open files (Linux /proc/self/limits); Infinity when unlimited or unknown. */
+export function hardFileLimit(): number {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const hard = line?.trim().split(/\s+/)[4];
+    return hard && /^\d+$/.test(hard) ? Number(hard) : Infinity;
+  } catch {
+    return Infinity;
+  }
 }
