@@ -51,6 +51,12 @@ export class Scheduler extends EventEmitter {
     string,
     { startedAt: number; timeout: number | null; warned: boolean }
   >();
+  /**
+   * Tasks the gateway ended (cancel, timeout) while their node still works on them. Their slot stays
+   * taken until the node reports the task over, so a node never runs more than its concurrency; the
+   * timer frees it anyway after one lease, should the node never answer.
+   */
+  private readonly stopping = new Map<string, NodeJS.Timeout>();
   private dispatchScheduled = false;
   private dispatching: Promise<void> | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
@@ -91,6 +97,8 @@ export class Scheduler extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    for (const timer of this.stopping.values()) clearTimeout(timer);
+    this.stopping.clear();
     await this.dispatching;
   }
 
@@ -204,7 +212,8 @@ export class Scheduler extends EventEmitter {
       message: `task cancelled: ${reason}`,
       retryable: false,
     };
-    const updated = await this.finish(id, [t.status], 'cancelled', { error });
+    const onNode = t.status === 'running' && t.node_id !== null;
+    const updated = await this.finish(id, [t.status], 'cancelled', { error }, undefined, onNode);
     if (!updated) return this.cancel(id, reason); // it moved on meanwhile; decide again on the new state
     if (t.status === 'running' && t.node_id) this.nodes.get(t.node_id)?.send('task.cancel', { id, reason });
     return updated;
@@ -256,8 +265,12 @@ export class Scheduler extends EventEmitter {
       }
     }
     // The node runs tasks the gateway no longer gives it (finished elsewhere, cancelled, re-queued): stop them.
-    for (const id of claimed)
+    // Until it has, they take its slots.
+    for (const id of claimed) {
+      this.nodes.hold(handle.id, id);
+      this.awaitStop(handle.id, id);
       handle.send('task.cancel', { id, reason: 'task is no longer assigned to this node' });
+    }
     this.log.info(
       { event: 'node_connected', node_id: handle.id, capabilities: handle.capabilities },
       'node connected',
@@ -303,14 +316,14 @@ export class Scheduler extends EventEmitter {
 
   async complete(nodeId: string, id: string, result: unknown): Promise<{ accepted: boolean }> {
     const t = await this.mustGet(id);
-    if (t.node_id !== nodeId || t.status !== 'running') return { accepted: false };
+    if (t.node_id !== nodeId || t.status !== 'running') return this.stoppedOn(nodeId, id);
     const done = await this.finish(id, ['running'], 'succeeded', { result: result ?? null }, nodeId);
     return { accepted: done !== null };
   }
 
   async fail(nodeId: string, id: string, error: ErrorBody): Promise<{ accepted: boolean }> {
     const t = await this.mustGet(id);
-    if (t.node_id !== nodeId || t.status !== 'running') return { accepted: false };
+    if (t.node_id !== nodeId || t.status !== 'running') return this.stoppedOn(nodeId, id);
     const status: TaskStatus =
       error.code === 'GW_ERR_TASK_TIMEOUT'
         ? 'timed_out'
@@ -322,6 +335,27 @@ export class Scheduler extends EventEmitter {
   }
 
   // ---- internals ---------------------------------------------------------------------------------
+
+  /** Holds `id`'s slot on `nodeId` until the node reports the task over (or one lease passes). */
+  private awaitStop(nodeId: string, id: string): void {
+    clearTimeout(this.stopping.get(id));
+    const timer = setTimeout(() => {
+      this.stopping.delete(id);
+      this.nodes.release(nodeId, id);
+      this.kick();
+    }, this.leaseMs);
+    timer.unref();
+    this.stopping.set(id, timer);
+  }
+
+  /** A node reported the end of a task it no longer holds (cancelled, timed out, re-queued): its slot is free. */
+  private stoppedOn(nodeId: string, id: string): { accepted: false } {
+    clearTimeout(this.stopping.get(id));
+    this.stopping.delete(id);
+    this.nodes.release(nodeId, id);
+    this.kick();
+    return { accepted: false };
+  }
 
   private depError(depId: string, status: TaskStatus): ErrorBody {
     return {
@@ -339,6 +373,8 @@ export class Scheduler extends EventEmitter {
     status: TaskStatus,
     fields: { result?: unknown; error?: ErrorBody },
     nodeId?: string,
+    /** The gateway ends a task its node is still running: keep the slot until the node stops. */
+    nodeStillWorking = false,
   ): Promise<Task | null> {
     const updated = await this.tasks.update(
       id,
@@ -347,14 +383,15 @@ export class Scheduler extends EventEmitter {
     );
     if (!updated) return null;
     const prev = from.length === 1 ? from[0]! : null;
-    this.transitioned(updated, prev);
+    if (nodeStillWorking && updated.node_id) this.awaitStop(updated.node_id, updated.id);
+    this.transitioned(updated, prev, nodeStillWorking);
     await this.afterEnd(updated);
     return updated;
   }
 
-  private transitioned(task: Task, from: TaskStatus | null): void {
+  private transitioned(task: Task, from: TaskStatus | null, keepSlot = false): void {
     this.index(task);
-    if (task.node_id && task.status !== 'running') this.nodes.release(task.node_id, task.id);
+    if (task.node_id && task.status !== 'running' && !keepSlot) this.nodes.release(task.node_id, task.id);
     if (isTerminal(task.status)) {
       const durationMs = task.started_at
         ? Date.parse(task.finished_at ?? '') - Date.parse(task.started_at)
@@ -503,7 +540,7 @@ export class Scheduler extends EventEmitter {
           retryable: true,
           details: { which: 'execution', seconds: r.timeout },
         };
-        const done = await this.finish(id, ['running'], 'timed_out', { error });
+        const done = await this.finish(id, ['running'], 'timed_out', { error }, undefined, true);
         if (done && t?.node_id) this.nodes.get(t.node_id)?.send('task.cancel', { id, reason: 'timeout' });
         continue;
       }

@@ -300,16 +300,8 @@ describe('bad input is refused clearly and stores nothing', () => {
         400,
         'GW_ERR_TASK_DEPENDENCY_UNKNOWN',
       );
-      // PROTOCOL wants 413 here. The REST router currently destroys the socket before its 413 is
-      // written (reported to the gateway owner), so a reset connection is accepted as the refusal too.
       const big = JSON.stringify({ task: 'x'.repeat(100 * 1024), async: true });
-      const tooBig = await post('/api/tasks', big).catch((e: unknown) => e as Error);
-      if (tooBig instanceof Response) await expectError(tooBig, 413, 'GW_ERR_GATEWAY_PAYLOAD_TOO_LARGE');
-      else
-        assert.match(
-          String((tooBig.cause as Error | undefined)?.message ?? tooBig),
-          /reset|closed|socket|EPIPE/i,
-        );
+      await expectError(await post('/api/tasks', big), 413, 'GW_ERR_GATEWAY_PAYLOAD_TOO_LARGE');
       assert.equal((await listAll(c)).length, count);
     });
 
@@ -347,6 +339,16 @@ describe('bad input is refused clearly and stores nothing', () => {
         'workspace',
       );
       await expectError(await get('/api/tasks?cursor=garbage'), 400, 'GW_ERR_PROTOCOL_INVALID_PARAMS');
+    });
+
+    test('a malformed percent-escape in a task id is a client error (4xx), not a 500', async () => {
+      // Fails today: the REST router's decodeURIComponent throws URIError -> GW_ERR_GATEWAY_INTERNAL
+      // (src/gateway/rest-router.ts, reported to its owner).
+      for (const path of ['/api/tasks/%ZZ', '/api/tasks/%E0%A4%A/logs', '/api/tasks/%/cancel']) {
+        const res = await (path.endsWith('cancel') ? post(path, '') : get(path));
+        const text = await res.text();
+        assert.ok(res.status >= 400 && res.status < 500, `${path}: ${res.status} ${text}`);
+      }
     });
 
     test('unknown task ids answer 404 on every task endpoint; cancel validates its body', async () => {

@@ -68,6 +68,34 @@ describe('priority order under contention (local node, concurrency 1)', () => {
     ]);
   });
 
+  test('a cancelled task keeps its slot until the node has stopped it, so concurrency 1 means one at a time', async () => {
+    const pidFile = join(g.home, 'stubborn.pid');
+    // Ignores SIGTERM, so the node needs its kill grace (SIGKILL after 2 s) to stop it.
+    const stubborn = await submit(c, {
+      skill: 'shell',
+      args: { command: `trap '' TERM; echo $$ > '${pidFile}'; while :; do sleep 0.1; done` },
+    });
+    await waitForTask(c, stubborn.id, (t) => t.status === 'running');
+    await waitFor('the pid file', () => readFileSync(pidFile, 'utf8').trim().length > 0);
+    const next = await submit(c, {
+      skill: 'shell',
+      args: {
+        command: `if kill -0 $(cat '${pidFile}') 2>/dev/null && ! grep -q '^State:.*Z' /proc/$(cat '${pidFile}')/status; then echo overlap; else echo alone; fi`,
+      },
+    });
+    assert.equal(
+      ((await c.request('task.cancel', { id: stubborn.id })) as { status: string }).status,
+      'cancelled',
+    );
+    const done = await waitForTask(c, next.id, undefined, 20_000);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.equal(
+      (done.result as { stdout: string }).stdout,
+      'alone\n',
+      'the next task started only after the cancelled one was gone',
+    );
+  });
+
   test('a slot freed by a finished task goes to the most urgent task waiting, not the first submitted', async () => {
     const gate = join(g.home, 'go2');
     const blocker = await submit(c, {
