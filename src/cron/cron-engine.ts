@@ -1,11 +1,14 @@
 /**
- * @module Fires cron slots exactly once. Each slot is claimed durably, keyed by (job, slot time), before
- * its task is enqueued with the idempotency key `cron:<job>:<slot>`; a claim found on restart is finished
- * with the same key. So no crash point can fire a slot twice (the claim and the key are unique) or lose
- * it silently (a claim is always either finished or recorded as skipped/missed).
+ * @module Fires cron slots exactly once. Each tick claims every due slot of every job durably, keyed by
+ * (job, slot time), in one store transaction that also advances the jobs' last_slot; only then are
+ * the tasks enqueued, each with the idempotency key `cron:<job>:<slot>`. Any run still `claimed` (a
+ * crash, or a retryable enqueue failure) is enqueued again with the same key. So no crash point can
+ * fire a slot twice (the claim and the key are unique) or lose it silently (a claim is always either
+ * enqueued, or recorded as skipped, missed or failed).
  */
 import type { Logger } from 'pino';
 import {
+  GatewayError,
   isTerminal,
   type CronJob,
   type CronRun,
@@ -13,7 +16,9 @@ import {
   type TaskSubmitParams,
 } from '../protocol/index.js';
 import type { CronStore } from '../store/index.js';
+import { batchOps, type CronBatchOps, type EnqueuedMark, type RunEnd, type SlotClaim } from './cron-batch.js';
 import { CronSchedule } from './cron-expression.js';
+import { planCatchup } from './catchup-plan.js';
 
 export interface CronTaskSink {
   submit(params: TaskSubmitParams, source: 'cron'): Promise<{ task: Task }>;
@@ -24,22 +29,47 @@ export interface CronEngineOptions {
   store: CronStore;
   tasks: CronTaskSink;
   logger: Logger;
-  /** A slot fired later than this after its time counts as missed and follows the job's catch-up policy. */
+  /** A slot fired later than this (ms) after its time counts as missed and follows the job's catch-up policy. Default 10000. */
   misfireGraceMs?: number;
-  /** Runs kept per job. */
+  /** Ended runs kept per job. Default 1000. */
   keepRuns?: number;
-  /** Missed slots recorded one by one per job and tick; beyond this only counted in the log. */
+  /** How often ended runs beyond `keepRuns` are deleted (ms). Default 60000. */
+  pruneIntervalMs?: number;
+  /** Slots looked at per job and tick; a longer downtime is worked off over several ticks, all but the last batch missed. Default 3600. */
+  maxSlotsPerTick?: number;
+  /** Missed slots recorded one by one per job and tick; beyond this only counted in the log. Default 1000. */
   maxMissedRecords?: number;
+  /** Task ends are written in batches, at most this long (ms) after the end. Default 20. */
+  endFlushMs?: number;
+  /** No timers: the caller drives the engine with `tick()` (tests with an injected clock). Default false. */
+  manualTicks?: boolean;
+  /** Clock (epoch ms). Default Date.now. */
   now?: () => number;
   onFire?(job: CronJob, lateMs: number): void;
   onMiss?(job: CronJob, count: number): void;
 }
 
+const runKey = (jobId: string, slot: string) => `${jobId}\u0000${slot}`;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The (job, slot) an idempotency key `cron:<job>:<slot>` names; job ids never contain a colon. */
+export function parseCronKey(key: string | undefined): { job_id: string; slot: string } | null {
+  const m = key ? /^cron:([^:]+):(.+)$/.exec(key) : null;
+  return m ? { job_id: m[1]!, slot: m[2]! } : null;
+}
+
 export class CronEngine {
   private timer: NodeJS.Timeout | null = null;
+  private endTimer: NodeJS.Timeout | null = null;
   private running = false;
-  private ticking: Promise<void> | null = null;
-  private readonly schedules = new Map<string, CronSchedule>();
+  private ticking: Promise<void> = Promise.resolve();
+  private enqueuing: Promise<void> = Promise.resolve();
+  private schedules = new Map<string, CronSchedule>();
+  private jobs = new Map<string, CronJob>();
+  private readonly inFlight = new Set<string>();
+  private ends: RunEnd[] = [];
+  private lastPrune = 0;
+  private readonly batch: CronBatchOps;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly grace: number;
@@ -48,10 +78,12 @@ export class CronEngine {
     this.log = o.logger;
     this.now = o.now ?? Date.now;
     this.grace = o.misfireGraceMs ?? 10_000;
+    this.batch = batchOps(o.store);
   }
 
-  schedule(job: CronJob): CronSchedule {
-    const key = `${job.id}|${job.schedule}|${job.timezone}`;
+  /** The job's schedule; jobs with the same expression and zone share one, and so its memo. */
+  schedule(job: Pick<CronJob, 'schedule' | 'timezone'>): CronSchedule {
+    const key = `${job.schedule}\u0000${job.timezone}`;
     let s = this.schedules.get(key);
     if (!s) {
       s = new CronSchedule(job.schedule, job.timezone);
@@ -62,140 +94,209 @@ export class CronEngine {
 
   async start(): Promise<void> {
     this.running = true;
+    this.lastPrune = this.now();
     await this.recover();
     await this.tick();
   }
 
+  /** Stops firing; claims already made are enqueued and task ends written before this resolves. */
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     await this.ticking;
+    await this.enqueuing;
+    await this.flushEnds();
   }
 
   /** Re-arms the timer after jobs change. */
   poke(): void {
-    if (!this.running) return;
+    if (!this.running || this.o.manualTicks) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.tick(), 0);
   }
 
-  /** Finishes claims interrupted by a crash and settles runs whose tasks ended while we were down. */
-  private async recover(): Promise<void> {
-    for (const run of await this.o.store.runsByStatus(['claimed'])) {
-      const job = await this.o.store.getJob(run.job_id);
-      if (!job) continue;
-      this.log.info(
-        { event: 'cron_claim_recovered', job: job.name, slot: run.slot },
-        'finishing an interrupted claim',
-      );
-      await this.enqueue(job, run);
-    }
-    for (const run of await this.o.store.runsByStatus(['enqueued'])) {
-      const t = run.task_id ? await this.o.tasks.get(run.task_id) : null;
-      if (t && isTerminal(t.status)) await this.taskEnded(t);
-    }
-  }
-
-  private tick(): Promise<void> {
-    const run = async () => {
-      if (!this.running) return;
-      const now = this.now();
-      let nextAt = Infinity;
-      for (const job of await this.o.store.listJobs()) {
-        if (!job.enabled) continue;
-        try {
-          await this.processJob(job, now);
-          const n = this.schedule(job).next(now);
-          if (n !== null) nextAt = Math.min(nextAt, n);
-        } catch (err) {
-          this.log.error({ event: 'cron_job_failed', job: job.name, err }, 'cron job processing failed');
-        }
-      }
-      if (!this.running) return;
-      const delay = nextAt === Infinity ? 60_000 : Math.max(0, nextAt - this.now());
-      this.timer = setTimeout(() => void this.tick(), Math.min(delay, 60_000));
-      this.timer.unref();
-    };
-    this.ticking = (this.ticking ?? Promise.resolve())
-      .then(run)
+  /** Claims every due slot now, then starts enqueueing; resolves once the claims are durable. */
+  tick(): Promise<void> {
+    this.ticking = this.ticking
+      .then(() => this.claimDue())
       .catch((err) => this.log.error({ event: 'cron_tick_failed', err }, 'cron tick failed'));
     return this.ticking;
   }
 
-  private async processJob(job: CronJob, now: number): Promise<void> {
-    const sched = this.schedule(job);
-    const since = job.last_slot ? Date.parse(job.last_slot) : Date.parse(job.created_at) - 1;
-    const cap = 10_000;
-    const due = sched.between(since, now, cap);
-    if (due.length === 0) return;
-    const onTime = due.filter((s) => now - s <= this.grace);
-    const late = due.filter((s) => now - s > this.grace);
-    let fire: number[] = onTime;
-    let missed: number[] = [];
-    if (late.length > 0) {
-      if (job.catchup === 'all') {
-        fire = [...late.slice(-job.catchup_max), ...onTime];
-        missed = late.slice(0, Math.max(0, late.length - job.catchup_max));
-      } else if (job.catchup === 'latest') {
-        fire = onTime.length > 0 ? onTime : late.slice(-1);
-        missed = onTime.length > 0 ? late : late.slice(0, -1);
-      } else missed = late;
+  /** Resolves when every enqueue started so far has finished (tests, shutdown). */
+  async settled(): Promise<void> {
+    await this.ticking;
+    await this.enqueuing;
+    await this.flushEnds();
+  }
+
+  /** Settles runs whose tasks ended while we were down, and pending runs left without a predecessor. */
+  private async recover(): Promise<void> {
+    const store = this.o.store;
+    for (const run of await store.runsByStatus(['enqueued'])) {
+      const t = run.task_id ? await this.o.tasks.get(run.task_id) : null;
+      if (t && isTerminal(t.status)) this.taskEnded(t, run);
     }
-    if (missed.length > 0) {
-      const recorded = missed.slice(-(this.o.maxMissedRecords ?? 1000));
-      for (const slot of recorded) {
-        await this.o.store.claimRun({
-          job_id: job.id,
-          slot: new Date(slot).toISOString(),
-          status: 'missed',
-          late_ms: now - slot,
-        });
+    await this.flushEnds();
+    const pending = await store.runsByStatus(['pending']);
+    for (const jobId of new Set(pending.map((r) => r.job_id))) {
+      const active = await store.activeRuns(jobId);
+      if (active.some((r) => r.status !== 'pending')) continue;
+      const first = active.find((r) => r.status === 'pending');
+      if (first) await store.updateRun(jobId, first.slot, { status: 'claimed' });
+    }
+  }
+
+  private async claimDue(): Promise<void> {
+    if (!this.running) return;
+    const failed = new Set<string>();
+    try {
+      await this.claimDueSlots(failed);
+    } finally {
+      // Even after a store failure the engine must keep ticking; the next tick retries the same slots.
+      this.arm(failed);
+      this.enqueuing = this.enqueuing
+        .then(() => this.enqueueClaimed())
+        .catch((err) => this.log.error({ event: 'cron_enqueue_failed', err }, 'cron enqueue pass failed'));
+    }
+  }
+
+  private async claimDueSlots(failed: Set<string>): Promise<void> {
+    const now = this.now();
+    const jobs = await this.o.store.listJobs();
+    this.jobs = new Map(jobs.map((j) => [j.id, j]));
+    const claims: Array<Omit<SlotClaim, 'late_ms'> & { at: number }> = [];
+    const lastSlots: Array<{ job_id: string; slot: string }> = [];
+    const unrecorded = new Map<string, number>();
+    for (const job of jobs) {
+      if (!job.enabled) continue;
+      try {
+        const cap = this.o.maxSlotsPerTick ?? 3600;
+        const due = this.schedule(job).between(this.since(job), now, cap + 1);
+        if (due.length === 0) continue;
+        // A capped batch is only the oldest part of a long downtime: none of it is the latest slot.
+        const capped = due.length > cap;
+        if (capped) due.pop();
+        const plan = capped ? { fire: [], missed: due } : planCatchup(job, due, now, this.grace);
+        const keep = plan.missed.slice(-(this.o.maxMissedRecords ?? 1000));
+        if (keep.length < plan.missed.length) unrecorded.set(job.id, plan.missed.length - keep.length);
+        for (const s of keep)
+          claims.push({ job_id: job.id, slot: iso(s), at: s, overlap: job.overlap, missed: true });
+        for (const s of plan.fire) claims.push({ job_id: job.id, slot: iso(s), at: s, overlap: job.overlap });
+        lastSlots.push({ job_id: job.id, slot: iso(due[due.length - 1]!) });
+      } catch (err) {
+        failed.add(job.id);
+        this.log.error({ event: 'cron_job_failed', job: job.name, err }, 'cron job processing failed');
       }
-      this.o.onMiss?.(job, missed.length);
+    }
+    if (claims.length === 0) return;
+    const at = this.now();
+    const inserted = await this.batch.claimSlots(
+      claims.map(({ at: slot, ...c }) => ({ ...c, late_ms: at - slot })),
+      lastSlots,
+    );
+    for (const l of lastSlots) {
+      const job = this.jobs.get(l.job_id);
+      if (job && (!job.last_slot || job.last_slot < l.slot)) job.last_slot = l.slot;
+    }
+    this.report(inserted, unrecorded);
+  }
+
+  private since(job: CronJob): number {
+    return job.last_slot ? Date.parse(job.last_slot) : Date.parse(job.created_at) - 1;
+  }
+
+  /** Logs and counts what a claim batch decided: one line per skipped or queued slot, one per job for misses. */
+  private report(inserted: readonly CronRun[], unrecorded: ReadonlyMap<string, number>): void {
+    const missed = new Map<string, { count: number; first: string | null }>();
+    for (const [id, n] of unrecorded) missed.set(id, { count: n, first: null });
+    for (const r of inserted) {
+      const job = this.jobs.get(r.job_id);
+      if (!job) continue;
+      if (r.status === 'missed') {
+        const m = missed.get(r.job_id) ?? { count: 0, first: null };
+        missed.set(r.job_id, { count: m.count + 1, first: m.first ?? r.slot });
+      } else if (r.status === 'skipped') {
+        this.o.onMiss?.(job, 1);
+        this.log.info(
+          { event: 'cron_skipped', job: job.name, slot: r.slot, reason: 'previous run still going' },
+          'slot skipped (overlap: skip)',
+        );
+      } else if (r.status === 'pending') {
+        this.log.info(
+          { event: 'cron_queued', job: job.name, slot: r.slot },
+          'slot waits for the previous run (overlap: queue)',
+        );
+      }
+    }
+    for (const [id, { count, first }] of missed) {
+      const job = this.jobs.get(id)!;
+      this.o.onMiss?.(job, count);
       this.log.warn(
-        {
-          event: 'cron_missed',
-          job: job.name,
-          count: missed.length,
-          first: new Date(missed[0]!).toISOString(),
-          policy: job.catchup,
-        },
-        `missed ${missed.length} slot(s) of ${job.name} while down; catch-up policy ${job.catchup}`,
+        { event: 'cron_missed', job: job.name, count, first, policy: job.catchup },
+        `missed ${count} slot(s) of ${job.name}; catch-up policy ${job.catchup}`,
       );
     }
-    for (const slot of fire.sort((a, b) => a - b)) await this.fire(job, slot, this.now() - slot);
-    const last = due[due.length - 1]!;
-    await this.o.store.setLastSlot(job.id, new Date(last).toISOString());
-    job.last_slot = new Date(last).toISOString();
   }
 
-  /** Claims the slot and enqueues its task; a slot already claimed (by us before a crash, or by another gateway) is left alone. */
-  async fire(job: CronJob, slot: number, lateMs: number, manual = false): Promise<CronRun | null> {
-    const slotIso = new Date(slot).toISOString();
-    const active = manual ? [] : await this.o.store.activeRuns(job.id);
-    let status: CronRun['status'] = 'claimed';
-    if (active.length > 0 && job.overlap === 'skip') status = 'skipped';
-    if (active.length > 0 && job.overlap === 'queue') status = 'pending';
-    const claimed = await this.o.store.claimRun({ job_id: job.id, slot: slotIso, status, late_ms: lateMs });
-    if (!claimed) return null;
-    if (status === 'skipped') {
-      this.log.info(
-        { event: 'cron_skipped', job: job.name, slot: slotIso, reason: 'previous run still going' },
-        'slot skipped (overlap: skip)',
-      );
-      return this.o.store.getRun(job.id, slotIso);
+  /** Sets the timer for the earliest next slot of any enabled job (at most a minute away, so job changes elsewhere are seen). */
+  private arm(failed: ReadonlySet<string>): void {
+    if (!this.running || this.o.manualTicks) return;
+    let nextAt = Infinity;
+    const used = new Map<string, CronSchedule>();
+    for (const job of this.jobs.values()) {
+      // A job that failed this tick would be due again at once: leave it to the next regular tick.
+      if (!job.enabled || failed.has(job.id)) continue;
+      try {
+        const s = this.schedule(job);
+        used.set(`${job.schedule}\u0000${job.timezone}`, s);
+        const n = s.next(this.since(job));
+        if (n !== null) nextAt = Math.min(nextAt, n);
+      } catch {
+        // reported by claimDueSlots
+      }
     }
-    if (status === 'pending') {
-      this.log.info(
-        { event: 'cron_queued', job: job.name, slot: slotIso },
-        'slot waits for the previous run (overlap: queue)',
-      );
-      return this.o.store.getRun(job.id, slotIso);
-    }
-    return this.enqueue(job, (await this.o.store.getRun(job.id, slotIso))!);
+    this.schedules = used;
+    if (this.timer) clearTimeout(this.timer);
+    const delay = nextAt === Infinity ? 60_000 : Math.max(0, nextAt - this.now());
+    this.timer = setTimeout(() => void this.tick(), Math.min(delay, 60_000));
+    this.timer.unref();
   }
 
-  private async enqueue(job: CronJob, run: CronRun): Promise<CronRun> {
+  /** Enqueues every claimed run not already being enqueued: new claims, retries and crash leftovers alike. */
+  private async enqueueClaimed(): Promise<void> {
+    const claimed = (await this.o.store.runsByStatus(['claimed'])).filter(
+      (r) => !this.inFlight.has(runKey(r.job_id, r.slot)),
+    );
+    await this.enqueueRuns(claimed);
+    if (this.now() - this.lastPrune >= (this.o.pruneIntervalMs ?? 60_000)) {
+      this.lastPrune = this.now();
+      await this.batch.pruneAll(this.o.keepRuns ?? 1000);
+    }
+  }
+
+  private async enqueueRuns(runs: readonly CronRun[]): Promise<void> {
+    if (runs.length === 0) return;
+    for (const r of runs) this.inFlight.add(runKey(r.job_id, r.slot));
+    const marks: EnqueuedMark[] = [];
+    try {
+      for (const run of runs) {
+        const job = this.jobs.get(run.job_id) ?? (await this.o.store.getJob(run.job_id));
+        if (!job) continue;
+        const task = await this.submit(job, run);
+        if (task)
+          marks.push({ job_id: run.job_id, slot: run.slot, task_id: task.id, fired_at: iso(this.now()) });
+      }
+    } finally {
+      await this.batch.markEnqueued(marks).finally(() => {
+        for (const r of runs) this.inFlight.delete(runKey(r.job_id, r.slot));
+      });
+    }
+  }
+
+  /** Submits the run's task; null when it could not be (retryable: left claimed for the next tick). */
+  private async submit(job: CronJob, run: CronRun): Promise<Task | null> {
     const t = job.template;
     const params = {
       ...(t.task !== undefined ? { task: t.task } : {}),
@@ -208,11 +309,6 @@ export class CronEngine {
     } as TaskSubmitParams;
     try {
       const { task } = await this.o.tasks.submit(params, 'cron');
-      const updated = await this.o.store.updateRun(job.id, run.slot, {
-        status: isTerminal(task.status) ? (task.status as CronRun['status']) : 'enqueued',
-        task_id: task.id,
-        fired_at: new Date(this.now()).toISOString(),
-      });
       this.o.onFire?.(job, run.late_ms ?? 0);
       this.log.info(
         {
@@ -225,30 +321,61 @@ export class CronEngine {
         },
         `fired ${job.name}`,
       );
-      return updated ?? run;
+      // The key may return a task that already ended (it ran before a crash): record its end too.
+      if (isTerminal(task.status)) this.taskEnded(task, run);
+      return task;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof GatewayError && err.retryable) {
+        this.log.warn(
+          { event: 'cron_enqueue_retry', job: job.name, slot: run.slot, err: message },
+          'could not enqueue the cron task; retrying at the next tick',
+        );
+        return null;
+      }
       this.log.error(
         { event: 'cron_enqueue_failed', job: job.name, slot: run.slot, err: message },
         'could not enqueue the cron task',
       );
-      return (
-        (await this.o.store.updateRun(job.id, run.slot, {
+      await this.endRuns([
+        {
+          job_id: run.job_id,
+          slot: run.slot,
           status: 'failed',
+          task_id: null,
+          finished_at: iso(this.now()),
+          duration_ms: null,
           error: message,
-          finished_at: new Date(this.now()).toISOString(),
-        })) ?? run
-      );
+        },
+      ]);
+      return null;
     }
   }
 
-  /** Records a cron task's outcome, then starts a run that waited for it (overlap: queue). */
-  async taskEnded(task: Task): Promise<void> {
-    if (task.source !== 'cron') return;
-    const run = await this.o.store.runByTask(task.id);
-    if (!run) return;
-    await this.o.store.updateRun(run.job_id, run.slot, {
-      status: task.status as CronRun['status'],
+  /** Claims a slot at this moment outside the schedule (run-now; ignores the overlap policy) and enqueues it. */
+  async fire(job: CronJob, slot: number): Promise<CronRun | null> {
+    const slotIso = iso(slot);
+    const [run] = await this.batch.claimSlots(
+      [{ job_id: job.id, slot: slotIso, late_ms: 0, overlap: 'allow' }],
+      [],
+    );
+    if (!run) return null;
+    this.jobs.set(job.id, job);
+    await this.enqueueRuns([run]);
+    await this.flushEnds();
+    return this.o.store.getRun(job.id, slotIso);
+  }
+
+  /** Records a cron task's outcome (batched); a run waiting for it (overlap: queue) then starts. */
+  taskEnded(task: Task, known?: Pick<CronRun, 'job_id' | 'slot'>): void {
+    if (task.source !== 'cron' || !isTerminal(task.status)) return;
+    const at = known ?? parseCronKey(task.idempotency_key);
+    if (!at) return;
+    this.pushEnd({
+      job_id: at.job_id,
+      slot: at.slot,
+      status: task.status as RunEnd['status'],
+      task_id: task.id,
       finished_at: task.finished_at,
       duration_ms:
         task.started_at && task.finished_at
@@ -256,13 +383,27 @@ export class CronEngine {
           : null,
       error: task.error?.message ?? null,
     });
-    await this.o.store.pruneRuns(run.job_id, this.o.keepRuns ?? 1000);
-    const pending = await this.o.store.runsByStatus(['pending'], run.job_id);
-    const job = await this.o.store.getJob(run.job_id);
-    if (job && pending.length > 0) {
-      const nextRun = pending.sort((a, b) => a.slot.localeCompare(b.slot))[0]!;
-      await this.o.store.updateRun(job.id, nextRun.slot, { status: 'claimed' });
-      await this.enqueue(job, { ...nextRun, status: 'claimed' });
+  }
+
+  private pushEnd(end: RunEnd): void {
+    this.ends.push(end);
+    if (this.endTimer || this.o.manualTicks) return;
+    this.endTimer = setTimeout(() => void this.flushEnds(), this.o.endFlushMs ?? 20);
+  }
+
+  private async flushEnds(): Promise<void> {
+    if (this.endTimer) clearTimeout(this.endTimer);
+    this.endTimer = null;
+    await this.endRuns(this.ends.splice(0));
+  }
+
+  private async endRuns(ends: RunEnd[]): Promise<void> {
+    if (ends.length === 0) return;
+    try {
+      const { promoted } = await this.batch.recordEnds(ends);
+      if (promoted.length > 0) await this.enqueueRuns(promoted);
+    } catch (err) {
+      this.log.error({ event: 'cron_run_update_failed', err }, 'could not record cron run ends');
     }
   }
 }

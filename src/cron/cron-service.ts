@@ -62,12 +62,7 @@ export function cronService(): ServiceFactory {
       onFire: () => ctx.metrics.cronFires.inc(),
       onMiss: (_job, n) => ctx.metrics.cronMissed.inc(n),
     });
-    scheduler.on('task:end', (t) => {
-      if (t.source === 'cron')
-        void engine
-          .taskEnded(t)
-          .catch((err) => log.error({ event: 'cron_run_update_failed', err }, 'run update failed'));
-    });
+    scheduler.on('task:end', (t) => engine.taskEnded(t));
 
     // config.yaml `cron:` is the truth for jobs it names; jobs added by API are left alone.
     const configured = ctx.config.cron.map((raw, i) => {
@@ -128,7 +123,7 @@ export function cronService(): ServiceFactory {
     };
     const runNow = async (id: string) => {
       const j = await find(id);
-      return engine.fire(j, Date.now(), 0, true);
+      return engine.fire(j, Date.now());
     };
     const r = ctx.server.router;
     r.register('cron.add', (p) => add(p));
@@ -176,6 +171,7 @@ export function cronService(): ServiceFactory {
     }));
 
     await engine.start();
-    return { name: 'cron', stop: () => engine.stop() };
+    // Firing stops as soon as the drain begins: a slot claimed now would only wait for the next start.
+    return { name: 'cron', drain: () => engine.stop(), stop: () => engine.stop() };
   };
 }

@@ -3,11 +3,17 @@ import type { ResolvedConfig } from '../config/index.js';
 import type { CronJob } from '../protocol/index.js';
 
 export interface TimeoutWarning {
+  /** Job name, or `*` for a warning about the connection settings themselves. */
   job: string;
+  /** The job's timeout in seconds (for `*`, the ping interval). */
   timeout: number;
+  /** The config key it collides with. */
   limit: string;
   limit_s: number;
+  /** One line saying what is wrong and how to fix it. */
   message: string;
+  /** The fix alone, for `openclaw doctor`. */
+  fix: string;
 }
 
 export function timeoutWarnings(
@@ -22,32 +28,34 @@ export function timeoutWarnings(
   const out: TimeoutWarning[] = [];
   for (const job of jobs) {
     // A job without its own timeout runs under tasks.default_timeout, which then cannot be exceeded.
-    const timeout = job.template.timeout ?? cfg.tasks.default_timeout;
+    const own = job.template.timeout;
+    const timeout = own ?? cfg.tasks.default_timeout;
     if (!timeout) continue;
     for (const [limit, value] of limits) {
-      if (
-        value > 0 &&
-        timeout > value &&
-        !(limit === 'tasks.default_timeout' && job.template.timeout === undefined)
-      ) {
-        out.push({
-          job: job.name,
-          timeout,
-          limit,
-          limit_s: value,
-          message: `cron job ${job.name} may run ${timeout} s, longer than ${limit} (${value} s); raise ${limit} or lower the job's timeout, or the run can be cut off`,
-        });
-      }
+      if (value <= 0 || timeout <= value) continue;
+      if (limit === 'tasks.default_timeout' && own === undefined) continue;
+      const fix = `raise ${limit} to at least ${timeout}, or lower the timeout of cron job ${job.name} to ${value} or less`;
+      out.push({
+        job: job.name,
+        timeout,
+        limit,
+        limit_s: value,
+        message: `cron job ${job.name} may run ${timeout} s, longer than ${limit} (${value} s), so the run can be cut off; ${fix}`,
+        fix,
+      });
     }
   }
   const ping = cfg.gateway.websocket.ping_interval;
-  if (cfg.gateway.proxy_read_timeout > 0 && ping >= cfg.gateway.proxy_read_timeout) {
+  const proxy = cfg.gateway.proxy_read_timeout;
+  if (proxy > 0 && ping >= proxy) {
+    const fix = `lower gateway.websocket.ping_interval below ${proxy} (e.g. 30), or raise gateway.proxy_read_timeout`;
     out.push({
       job: '*',
       timeout: ping,
       limit: 'gateway.proxy_read_timeout',
-      limit_s: cfg.gateway.proxy_read_timeout,
-      message: `gateway.websocket.ping_interval (${ping} s) is not below gateway.proxy_read_timeout (${cfg.gateway.proxy_read_timeout} s): idle connections will be cut by the proxy`,
+      limit_s: proxy,
+      message: `gateway.websocket.ping_interval (${ping} s) is not below gateway.proxy_read_timeout (${proxy} s): the proxy will cut idle connections of long tasks; ${fix}`,
+      fix,
     });
   }
   return out;

@@ -1,4 +1,9 @@
-/** @module SQLite CronStore: jobs, and one row per (job, slot) whose primary key makes a claim unique. */
+/**
+ * @module SQLite CronStore: jobs, and one row per (job, slot) whose primary key makes a claim unique.
+ * The batch operations (claimSlots, markEnqueued, recordEnds, pruneAll) each run as one IMMEDIATE
+ * transaction, so a tick of 1,000 jobs costs one commit, and the overlap decision reads and writes
+ * the job's runs atomically.
+ */
 import type Database from 'better-sqlite3-multiple-ciphers';
 import type { CronJob, CronRun, CronRunStatus } from '../../protocol/index.js';
 import type { CronRunClaim, CronRunPatch, CronStore } from '../types.js';
@@ -51,15 +56,154 @@ interface RunRow {
 const ACTIVE: readonly CronRunStatus[] = ['claimed', 'pending', 'enqueued'];
 const ENDED = `('skipped','missed','succeeded','failed','cancelled','timed_out')`;
 
+/** One slot to claim (see claimSlots). Mirrors the cron layer's SlotClaim, which cannot be imported here. */
+export interface SqliteSlotClaim {
+  job_id: string;
+  slot: string;
+  late_ms: number | null;
+  overlap: 'skip' | 'queue' | 'allow';
+  missed?: boolean;
+}
+
+export interface SqliteRunEnd {
+  job_id: string;
+  slot: string;
+  status: 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+  task_id: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  error: string | null;
+}
+
 function toRun(r: RunRow): CronRun {
   return { ...r, status: r.status as CronRunStatus };
 }
 
 export class SqliteCronStore implements CronStore {
   readonly #db: Database.Database;
+  readonly #claim: Database.Statement;
+  readonly #lastSlot: Database.Statement;
+  readonly #enqueued: Database.Statement;
+  readonly #end: Database.Statement;
+  readonly #promote: Database.Statement;
   constructor(db: Database.Database) {
     this.#db = db;
     runMigrations(db, CRON_MIGRATIONS, { component: 'cron' });
+    // The status is decided inside the INSERT, so no other writer can slip in between the look at
+    // the job's running runs and the claim (another tick, a task end, another gateway process).
+    this.#claim = db.prepare(`
+      INSERT INTO cron_runs (job_id, slot, status, late_ms)
+      SELECT @job_id, @slot,
+        CASE
+          WHEN @missed = 1 THEN 'missed'
+          WHEN @overlap = 'allow' OR NOT EXISTS (SELECT 1 FROM cron_runs r
+            WHERE r.job_id = @job_id AND r.status IN ('claimed','pending','enqueued')) THEN 'claimed'
+          WHEN @overlap = 'skip' THEN 'skipped'
+          ELSE 'pending'
+        END, @late_ms
+      WHERE EXISTS (SELECT 1 FROM cron_jobs WHERE id = @job_id)
+      ON CONFLICT (job_id, slot) DO NOTHING
+      RETURNING *`);
+    this.#lastSlot = db.prepare(
+      'UPDATE cron_jobs SET last_slot = @slot WHERE id = @job_id AND (last_slot IS NULL OR last_slot < @slot)',
+    );
+    this.#enqueued = db.prepare(`
+      UPDATE cron_runs SET
+        status = CASE WHEN status = 'claimed' THEN 'enqueued' ELSE status END,
+        task_id = @task_id, fired_at = COALESCE(fired_at, @fired_at)
+      WHERE job_id = @job_id AND slot = @slot`);
+    this.#end = db.prepare(`
+      UPDATE cron_runs SET status = @status, task_id = COALESCE(@task_id, task_id),
+        finished_at = @finished_at, duration_ms = @duration_ms, error = @error
+      WHERE job_id = @job_id AND slot = @slot AND status IN ('claimed','enqueued')
+      RETURNING *`);
+    this.#promote = db.prepare(`
+      UPDATE cron_runs SET status = 'claimed'
+      WHERE job_id = @job_id AND slot = (SELECT slot FROM cron_runs WHERE job_id = @job_id AND status = 'pending' ORDER BY slot LIMIT 1)
+        AND NOT EXISTS (SELECT 1 FROM cron_runs WHERE job_id = @job_id AND status IN ('claimed','enqueued'))
+      RETURNING *`);
+  }
+
+  async claimSlots(
+    claims: readonly SqliteSlotClaim[],
+    lastSlots: ReadonlyArray<{ job_id: string; slot: string }>,
+  ): Promise<CronRun[]> {
+    return guard(() =>
+      this.#db
+        .transaction(() => {
+          const out: CronRun[] = [];
+          for (const c of claims) {
+            const row = this.#claim.get({
+              job_id: c.job_id,
+              slot: c.slot,
+              late_ms: c.late_ms,
+              overlap: c.overlap,
+              missed: c.missed ? 1 : 0,
+            }) as RunRow | undefined;
+            if (row) out.push(toRun(row));
+          }
+          for (const l of lastSlots) this.#lastSlot.run(l);
+          return out;
+        })
+        .immediate(),
+    );
+  }
+
+  async markEnqueued(
+    marks: ReadonlyArray<{ job_id: string; slot: string; task_id: string; fired_at: string }>,
+  ): Promise<void> {
+    if (marks.length === 0) return;
+    guard(() =>
+      this.#db
+        .transaction(() => {
+          for (const m of marks) this.#enqueued.run(m);
+        })
+        .immediate(),
+    );
+  }
+
+  async recordEnds(ends: readonly SqliteRunEnd[]): Promise<{ ended: CronRun[]; promoted: CronRun[] }> {
+    if (ends.length === 0) return { ended: [], promoted: [] };
+    return guard(() =>
+      this.#db
+        .transaction(() => {
+          const ended: CronRun[] = [];
+          const promoted: CronRun[] = [];
+          const jobs = new Set<string>();
+          for (const e of ends) {
+            const row = this.#end.get(e) as RunRow | undefined;
+            if (!row) continue;
+            ended.push(toRun(row));
+            jobs.add(e.job_id);
+          }
+          for (const job_id of jobs) {
+            const row = this.#promote.get({ job_id }) as RunRow | undefined;
+            if (row) promoted.push(toRun(row));
+          }
+          return { ended, promoted };
+        })
+        .immediate(),
+    );
+  }
+
+  async pruneAll(keep: number): Promise<void> {
+    guard(() =>
+      this.#db
+        .transaction(() => {
+          const ids = this.#db.prepare('SELECT id FROM cron_jobs').pluck().all() as string[];
+          const cutoff = this.#db.prepare(
+            `SELECT slot FROM cron_runs WHERE job_id = ? AND status IN ${ENDED} ORDER BY slot DESC LIMIT 1 OFFSET ?`,
+          );
+          const del = this.#db.prepare(
+            `DELETE FROM cron_runs WHERE job_id = ? AND status IN ${ENDED} AND slot <= ?`,
+          );
+          for (const id of ids) {
+            const slot = cutoff.pluck().get(id, keep) as string | undefined;
+            if (slot !== undefined) del.run(id, slot);
+          }
+        })
+        .immediate(),
+    );
   }
 
   #job(row: { job_json: string; last_slot: string | null } | undefined): CronJob | null {
