@@ -19,6 +19,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['config', async () => (await import('./commands/config.js')).registerConfigCommands],
   ['token', async () => (await import('./commands/token.js')).registerTokenCommands],
   ['doctor', async () => (await import('./commands/doctor.js')).registerDoctorCommand],
+  ['logs', async () => (await import('./commands/logs.js')).registerLogsCommand],
 ];
 
 /** Builds the program with only the command named in `argv` (all of them for help or an unknown name). */
