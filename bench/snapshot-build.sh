@@ -1,0 +1,29 @@
+#!/bin/sh
+# Builds a private copy of the gateway for benchmarking, so that a rebuild of dist/ by someone else
+# in the shared tree cannot change the code under measurement halfway through a run, and so that a
+# proposed src/ change can be measured without touching src/.
+#
+# Usage: bench/snapshot-build.sh DEST [PATCH...]
+#   Copies src/, bin/, package.json and the tsconfigs of this repo to DEST, links node_modules,
+#   applies each PATCH (unified diff against the repo root, `git diff` format) and compiles with
+#   tsconfig.build.json. Then run a benchmark against it with
+#   OPENCLAW_BENCH_CLI=DEST/bin/openclaw.js npx tsx bench/<name>.ts
+set -eu
+if [ $# -lt 1 ]; then
+  echo "usage: $0 DEST [PATCH...]" >&2
+  exit 2
+fi
+repo=$(cd "$(dirname "$0")/.." && pwd)
+dest=$1
+shift
+rm -rf "$dest"
+mkdir -p "$dest"
+cp -r "$repo/src" "$repo/bin" "$repo/package.json" "$repo/tsconfig.json" "$repo/tsconfig.build.json" "$dest/"
+ln -s "$repo/node_modules" "$dest/node_modules"
+for p in "$@"; do
+  patch -d "$dest" -p1 --no-backup-if-mismatch < "$p"
+done
+# Type errors elsewhere in a tree that others are editing must not stop the build: tsc still emits.
+(cd "$dest" && "$repo/node_modules/.bin/tsc" -p tsconfig.build.json) || echo "note: tsc reported errors (output emitted anyway)" >&2
+test -f "$dest/dist/src/cli/main.js"
+echo "$dest/bin/openclaw.js"
