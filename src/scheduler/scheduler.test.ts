@@ -285,6 +285,69 @@ describe('Scheduler', () => {
     assert.equal(s.queuedByPriority().normal, 0);
   });
 
+  test('after a restart, dependents of a task that ended just before the crash are settled', async () => {
+    const a = await s.submit({ skill: 'echo' }, 'api');
+    const bad = await s.submit({ skill: 'echo' }, 'api');
+    const b = await s.submit({ skill: 'echo', depends_on: [a.task.id] }, 'api');
+    const c = await s.submit({ skill: 'echo', depends_on: [bad.task.id] }, 'api');
+    await s.stop();
+    // The store moved on, the scheduler died before telling the dependents.
+    const at = new Date(clock).toISOString();
+    await stores.tasks.update(
+      a.task.id,
+      { status: 'succeeded', finished_at: at },
+      { expectStatus: ['queued'] },
+    );
+    await stores.tasks.update(
+      bad.task.id,
+      { status: 'failed', finished_at: at },
+      { expectStatus: ['queued'] },
+    );
+    s = make();
+    await s.start();
+    assert.equal((await s.get(b.task.id))!.status, 'queued');
+    const failed = (await s.get(c.task.id))!;
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.error!.message, new RegExp(bad.task.id));
+  });
+
+  test('queue_timeout counts from when a re-queued task was queued again, not from its creation', async () => {
+    await s.stop();
+    s = make({ queueTimeout: 10 });
+    await s.start();
+    const n1 = fakeNode('n1', ['echo'], 1);
+    await s.nodeConnected(n1, []);
+    const t = await s.submit({ skill: 'echo' }, 'api');
+    await until(() => assigned(n1).length === 1);
+    clock += 60_000; // ran a minute, then its node vanished and the lease lapsed
+    s.nodeDisconnected(n1);
+    await sweep(s);
+    assert.equal((await s.get(t.task.id))!.status, 'queued');
+    clock += 5_000;
+    await sweep(s);
+    assert.equal((await s.get(t.task.id))!.status, 'queued', 'five seconds in the queue is within 10 s');
+    clock += 6_000;
+    await sweep(s);
+    assert.equal((await s.get(t.task.id))!.status, 'failed');
+  });
+
+  test('a cancelled running task keeps its slot until the node reports it stopped', async () => {
+    const n1 = fakeNode('n1', ['echo'], 1);
+    await s.nodeConnected(n1, []);
+    const a = await s.submit({ skill: 'echo' }, 'api');
+    await until(() => assigned(n1).length === 1);
+    const b = await s.submit({ skill: 'echo' }, 'api');
+    await s.cancel(a.task.id);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(assigned(n1).length, 1, 'no second task while the first is being stopped');
+    assert.deepEqual(
+      await s.fail('n1', a.task.id, { code: 'GW_ERR_TASK_CANCELLED', message: 'stopped', retryable: false }),
+      { accepted: false },
+    );
+    await until(() => assigned(n1).length === 2);
+    assert.equal(assigned(n1)[1]!.id, b.task.id);
+  });
+
   test('waitForEnd resolves when the task ends', async () => {
     const n1 = fakeNode('n1', ['echo'], 1);
     await s.nodeConnected(n1, []);

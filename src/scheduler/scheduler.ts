@@ -76,22 +76,31 @@ export class Scheduler extends EventEmitter {
 
   async start(): Promise<void> {
     for (const status of ['queued', 'running'] as const) {
-      let cursor: string | undefined;
-      do {
-        const page: TaskPage = await this.tasks.list({ status, limit: 1000, ...(cursor ? { cursor } : {}) });
+      for await (const t of this.allWith(status))
         // The store does not say when a promoted or re-queued task became runnable; its clock starts
         // now, which errs on the side of waiting. A fresh task's clock started at creation.
-        for (const t of page.tasks)
-          this.index(t, t.attempt === 0 && t.depends_on.length === 0 ? Date.parse(t.created_at) : this.now());
-        cursor = page.next_cursor ?? undefined;
-      } while (cursor);
+        this.index(t, t.attempt === 0 && t.depends_on.length === 0 ? Date.parse(t.created_at) : this.now());
     }
+    // A crash between a dependency's end and the promotion of its dependents would leave them waiting
+    // for good; settle them now (promote, or fail naming the dependency).
+    const waiting: string[] = [];
+    for await (const t of this.allWith('waiting')) waiting.push(t.id);
+    for (const id of waiting) await this.promoteIfReady(id);
     this.sweepTimer = setInterval(
       () => void this.sweep().catch((err) => this.log.error({ event: 'sweep_failed', err }, 'sweep failed')),
       this.opts.sweepIntervalMs ?? 1000,
     );
     this.sweepTimer.unref();
     this.kick();
+  }
+
+  private async *allWith(status: TaskStatus): AsyncGenerator<Task> {
+    let cursor: string | undefined;
+    do {
+      const page: TaskPage = await this.tasks.list({ status, limit: 1000, ...(cursor ? { cursor } : {}) });
+      yield* page.tasks;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
   }
 
   async stop(): Promise<void> {
