@@ -350,7 +350,20 @@ describe('the seed commands against a local gateway', () => {
       });
       assert.equal(viaWs.id, a.id);
       assert.deepEqual(viaWs.args, { message: 'once' }, 'the first submission wins');
-      assert.equal((await listAll(c)).length, before + 1);
+      // Racing resubmissions (a retrying cron and a human) still make one task.
+      const racing = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          i % 2
+            ? submit(c, { skill: 'echo', args: { message: `r${i}` }, idempotency_key: 'race-key' })
+            : fetch(`${base}/api/tasks`, {
+                method: 'POST',
+                headers: auth(),
+                body: JSON.stringify({ skill: 'echo', args: {}, async: true, idempotency_key: 'race-key' }),
+              }).then(async (r) => (await r.json()) as Task),
+        ),
+      );
+      assert.equal(new Set(racing.map((x) => x.id)).size, 1);
+      assert.equal((await listAll(c)).length, before + 2);
     });
   });
 });

@@ -134,6 +134,7 @@ describe('skills through tasks (local node)', () => {
     let url: string;
     before(async () => {
       server = createServer((req, res) => {
+        if (req.url === '/hang') return; // never answers
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
         res.end(
           '<!doctype html><title>Claw test page</title><h1 id="h">Hello from the test server</h1>' +
@@ -144,7 +145,10 @@ describe('skills through tasks (local node)', () => {
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     });
-    after(() => new Promise<void>((r) => server.close(() => r())));
+    after(() => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    });
 
     test('reads the text of a loopback page, types, clicks, and saves a PNG screenshot', async () => {
       const t = await run(
@@ -175,6 +179,21 @@ describe('skills through tasks (local node)', () => {
       const png = readFileSync(join(wsDir, r.screenshots[0]!));
       assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
       assert.ok(png.length > 1000);
+    });
+
+    test('a page that never loads: the task times out and the node goes on', async () => {
+      const t0 = Date.now();
+      const t = await run(
+        { skill: 'browser', timeout: 3, args: { actions: [{ open: `${url}hang` }] } },
+        30_000,
+      );
+      assert.equal(t.status, 'timed_out', JSON.stringify(t.error));
+      assert.ok(Date.now() - t0 < 15_000);
+      const next = await run(
+        { skill: 'browser', timeout: 30, args: { actions: [{ open: url }, { text: '#h' }] } },
+        40_000,
+      );
+      assert.equal(next.status, 'succeeded', JSON.stringify(next.error));
     });
   });
 });
