@@ -166,7 +166,7 @@ describe('capability and tag routing across two nodes', () => {
     assert.match(tb.error!.message, /no connected node offers \[browser\]/);
     assert.equal(tb.node_id, null);
     assert.equal(tb.started_at, null);
-    assert.ok(elapsed >= 1900 && elapsed < 6000, `failed after ${elapsed} ms`);
+    assert.ok(elapsed >= 1900 && elapsed < 10_000, `failed after ${elapsed} ms`);
     const tt = await waitForTask(c, tagged.id, undefined, 10_000);
     assert.equal(tt.status, 'failed');
     assert.match(tt.error!.message, /no connected node offers \[echo\] with tags \[gpu, us\]/);

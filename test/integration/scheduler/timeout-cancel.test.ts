@@ -59,7 +59,7 @@ describe('task timeout and cancellation stop the work', () => {
     assert.equal(done.error?.code, 'GW_ERR_TASK_TIMEOUT');
     assert.match(done.error!.message, /timeout of 2 s/);
     const took = Date.now() - t0;
-    assert.ok(took >= 1900 && took < 6000, `timed out after ${took} ms`);
+    assert.ok(took >= 1900 && took < 10_000, `timed out after ${took} ms`);
     await waitFor(`pid ${pid} gone`, () => pidGone(pid) && pidGone(shPid), 5000);
   });
 
