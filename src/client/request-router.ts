@@ -22,7 +22,7 @@ export class RequestRouter {
       return { type: 'res', id: frame.id, ok: false, error: error.toBody() };
     }
     try {
-      const payload = await handler(frame.params ?? {});
+      const payload = await handler((frame.params ?? {}) as Record<string, unknown>);
       return { type: 'res', id: frame.id, ok: true, payload };
     } catch (err) {
       return { type: 'res', id: frame.id, ok: false, error: toGatewayError(err).toBody() };

@@ -110,7 +110,11 @@ export class RestRouter {
       const params: Record<string, string> = {};
       const ok = r.parts.every((p, i) => {
         if (p.startsWith(':')) {
-          params[p.slice(1)] = decodeURIComponent(parts[i]!);
+          try {
+            params[p.slice(1)] = decodeURIComponent(parts[i]!);
+          } catch {
+            return false; // a malformed %-escape names no resource of ours: 404, not 500
+          }
           return true;
         }
         return p === parts[i];

@@ -16,7 +16,9 @@ export const RequestFrameSchema = z.object({
   type: z.literal('req'),
   id: z.string().min(1).max(128),
   method: z.string().min(1).max(128),
-  params: z.record(z.string(), z.unknown()).optional(),
+  // Any JSON here: the method's own schema judges params, so a bad value is answered with
+  // GW_ERR_PROTOCOL_INVALID_PARAMS on an open socket rather than treated as a broken frame.
+  params: z.unknown().optional(),
 });
 
 export const ResponseOkFrameSchema = z.object({

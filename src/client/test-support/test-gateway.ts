@@ -203,7 +203,7 @@ export class TestGateway {
       if (frame.method !== 'connect') return conn.ws.close(CLOSE.POLICY_VIOLATION, 'connect first');
       return this.#connect(conn, frame.id, frame.params);
     }
-    void this.#answer(conn, frame.id, frame.method, frame.params ?? {});
+    void this.#answer(conn, frame.id, frame.method, (frame.params ?? {}) as Record<string, unknown>);
   }
 
   #connect(conn: TestConnection, id: string, raw: unknown): void {
