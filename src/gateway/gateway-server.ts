@@ -23,7 +23,7 @@ import { RestRouter, sendError, sendJson } from './rest-router.js';
 import { SessionRegistry } from './session-registry.js';
 import { bearerFromHeader, type Authenticator } from './authenticator.js';
 import { TrustedProxies, clientOrigin } from './client-address.js';
-import { isOriginAllowed } from './auth/origin-policy.js';
+import { browserGuard } from './browser-guard.js';
 
 export type GatewayState = 'starting' | 'ok' | 'draining';
 
@@ -226,6 +226,13 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       return;
     }
     if (path === '/api' || path.startsWith('/api/')) {
+      // The same browser checks as for WebSocket upgrades: without them any page could POST a task
+      // as a "simple" cross-site request (text/plain body, no preflight), fatal with auth.mode none.
+      const forged = this.browserGuard(req);
+      if (forged) {
+        sendError(res, forged);
+        return;
+      }
       if (this.state !== 'ok') {
         const err = new GatewayError(
           this.state === 'draining' ? 'GW_ERR_GATEWAY_DRAINING' : 'GW_ERR_GATEWAY_NOT_READY',
@@ -257,6 +264,15 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     );
   }
 
+  private browserGuard(req: IncomingMessage): GatewayError | null {
+    const g = this.opts.config.gateway;
+    return browserGuard(req.headers, {
+      allowedOrigins: g.websocket.allowed_origins,
+      port: this.boundPort,
+      authMode: g.auth.mode,
+    });
+  }
+
   private rejectUpgrade(socket: Duplex, status: number, err: GatewayError): void {
     const body = JSON.stringify({ error: err.toBody() });
     socket.end(
@@ -277,16 +293,10 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       this.rejectUpgrade(socket, 503, new GatewayError('GW_ERR_GATEWAY_DRAINING'));
       return;
     }
-    const origin = req.headers.origin;
-    if (
-      !isOriginAllowed(origin, {
-        allowed: g.websocket.allowed_origins,
-        port: this.boundPort,
-        hostHeader: req.headers.host,
-      })
-    ) {
+    const forged = this.browserGuard(req);
+    if (forged) {
       this.opts.hooks?.onConnection?.('unknown', 'failed', 'origin');
-      this.rejectUpgrade(socket, 403, new GatewayError('GW_ERR_AUTH_ORIGIN_FORBIDDEN', { origin }));
+      this.rejectUpgrade(socket, 403, forged);
       return;
     }
     const remote = clientOrigin(req, this.trusted).address;

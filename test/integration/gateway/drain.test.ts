@@ -45,6 +45,8 @@ async function drainsWith(signal: NodeJS.Signals, delayMs: number): Promise<void
     20,
   );
   assert.deepEqual(ready.body, { status: 'draining' });
+  const notice = await client.waitFor((f) => f.type === 'event' && f.event === 'gateway.draining');
+  assert.equal(notice.payload.reason, signal);
   assert.ok(
     !client.frames.some(isUpdate(id, 'succeeded')),
     '/ready went to 503 before the running task finished',
@@ -99,6 +101,22 @@ describe('graceful drain', () => {
     assert.equal(code, 0, gw.stderr());
     assert.ok(took >= 900, `exited after ${took} ms, before the 1 s drain bound`);
     assert.ok(took < 8000, `exited after ${took} ms; drain_timeout is 1 s`);
+  });
+
+  test('a second signal during the drain exits at once (code 1) without waiting for the task', async () => {
+    const gw = await startTestGateway(cleanup, { config: 'gateway:\n  drain_timeout: 60\n' });
+    const { client } = await operator(gw.wsUrl, gw.token('operator'), cleanup);
+    await client.request('task.subscribe', {});
+    const sub = await client.request('task.submit', { skill: 'echo', args: { delay_ms: 60_000 } });
+    await client.waitFor(isUpdate(sub.payload.id as string, 'running'), 10_000);
+    const t0 = Date.now();
+    const exited = gw.stop('SIGTERM');
+    await gw.waitForLog((l) => l.event === 'gateway_draining');
+    gw.child.kill('SIGTERM');
+    const { code } = await exited;
+    assert.equal(code, 1);
+    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+    assert.ok(gw.logs.some((l) => l.event === 'forced_exit'));
   });
 
   test('an idle gateway exits 0 promptly on SIGTERM', async () => {

@@ -94,6 +94,23 @@ describe('REST against a real gateway', () => {
     assertErrorBody(r, 403, 'GW_ERR_AUTH_FORBIDDEN_ROLE');
   });
 
+  test('a browser request from a foreign Origin is refused (403) even with a valid token', async () => {
+    const headers = { authorization: `Bearer ${op}`, 'content-type': 'text/plain' };
+    const body = JSON.stringify({ skill: 'echo', args: {}, async: true });
+    const foreign = await http(`${gw.httpUrl}/api/tasks`, {
+      method: 'POST',
+      headers: { ...headers, origin: 'https://evil.example' },
+      body,
+    });
+    assertErrorBody(foreign, 403, 'GW_ERR_AUTH_ORIGIN_FORBIDDEN');
+    const own = await http(`${gw.httpUrl}/api/tasks`, {
+      method: 'POST',
+      headers: { ...headers, origin: `http://127.0.0.1:${gw.port}` },
+      body,
+    });
+    assert.equal(own.status, 202, own.text);
+  });
+
   test('an unknown route: 404 GW_ERR_GATEWAY_NOT_FOUND', async () => {
     const auth = { authorization: `Bearer ${op}` };
     assertErrorBody(await http(`${gw.httpUrl}/api/nope`, { headers: auth }), 404, 'GW_ERR_GATEWAY_NOT_FOUND');

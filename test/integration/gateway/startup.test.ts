@@ -5,9 +5,10 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { cliEnv, runCli, startGatewayProcess, tempHome } from '../../support/gateway-process.js';
-import { Cleanup, RawClient, holdPort, writeHomeConfig } from './support/harness.js';
+import { Cleanup, RawClient, holdPort, refusedUpgrade, writeHomeConfig } from './support/harness.js';
 
 const cleanup = new Cleanup();
 after(() => cleanup.run());
@@ -16,6 +17,23 @@ function home(): string {
   const h = tempHome('openclaw-start-it-');
   cleanup.add(h.cleanup);
   return h.home;
+}
+
+/** A raw POST to 127.0.0.1 with exactly the given headers (fetch would not let Host be set). */
+function post(
+  port: number,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/api/tasks', method: 'POST', headers }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** Exit code 2 and exactly one line on stderr that matches. */
@@ -81,6 +99,33 @@ describe('gateway.auth.mode: none', () => {
     c.close();
     const api = await fetch(`${gw.httpUrl}/api/tasks`);
     assert.equal(api.status, 200);
+
+    // Without auth, what a web page can forge must be refused: a cross-site "simple" POST (no
+    // preflight) would otherwise run a shell task, and a rebound DNS name would pass as same-origin.
+    const body = JSON.stringify({ skill: 'echo', args: { message: 'csrf' }, async: true });
+    const csrf = await post(gw.port, { 'content-type': 'text/plain', origin: 'https://evil.example' }, body);
+    assert.equal(csrf.status, 403, csrf.text);
+    assert.equal(JSON.parse(csrf.text).error.code, 'GW_ERR_AUTH_ORIGIN_FORBIDDEN');
+    const rebound = { origin: `http://evil.example:${gw.port}`, host: `evil.example:${gw.port}` };
+    const viaRebinding = await post(gw.port, { 'content-type': 'application/json', ...rebound }, body);
+    assert.equal(viaRebinding.status, 403, viaRebinding.text);
+    assert.match(JSON.parse(viaRebinding.text).error.message, /not a loopback name/);
+    const ws = await refusedUpgrade(gw.wsUrl, { origin: rebound.origin, headers: { host: rebound.host } });
+    assert.equal(ws.status, 403);
+    assert.match(String(ws.body?.error?.message), /host evil\.example:\d+ is not a loopback name/);
+    const list = await fetch(`${gw.httpUrl}/api/tasks`);
+    assert.deepEqual(((await list.json()) as { tasks: unknown[] }).tasks, [], 'no forged task was created');
+    // The Web UI itself (same origin, loopback Host) still works.
+    const own = await post(
+      gw.port,
+      {
+        'content-type': 'application/json',
+        origin: `http://localhost:${gw.port}`,
+        host: `localhost:${gw.port}`,
+      },
+      body,
+    );
+    assert.equal(own.status, 202, own.text);
     assert.equal((await gw.stop()).code, 0);
   });
 });
