@@ -52,6 +52,11 @@ function parseSubmitBody(body: unknown): { params: TaskSubmitParams; async: bool
   return { params: parseWith(TaskSubmitParamsSchema, rest), async: async === true };
 }
 
+/** prom-client calls a gauge's `collect` before each scrape; it is a constructor option, so set it here. */
+function setCollect(gauge: object, collect: () => void): void {
+  (gauge as { collect?: () => void }).collect = collect;
+}
+
 export interface SchedulerServiceOptions {
   /** Receives the scheduler once created (the CLI's local node and tests use it). */
   onReady?: (s: Scheduler) => void;
@@ -71,9 +76,6 @@ export function schedulerService(opts: SchedulerServiceOptions = {}): ServiceFac
       maxAttempts: t.max_attempts,
       hooks: {
         onTransition: (task) => {
-          for (const [priority, n] of Object.entries(scheduler.queuedByPriority()))
-            m.tasksQueued.set({ priority }, n);
-          m.tasksRunning.set(scheduler.runningCount);
           if (task.status === 'succeeded') m.tasksCompleted.inc();
           if (task.status === 'failed' || task.status === 'timed_out') m.tasksFailed.inc();
           if (task.finished_at && task.started_at) {
@@ -83,6 +85,13 @@ export function schedulerService(opts: SchedulerServiceOptions = {}): ServiceFac
         onLongRunning: () => m.tasksLongRunning.inc(),
       },
     });
+    // The gauges are read from the scheduler's index when scraped: right from the first scrape after a
+    // restart with queued tasks, and O(queue) per scrape instead of per transition.
+    setCollect(m.tasksQueued, () => {
+      for (const [priority, n] of Object.entries(scheduler.queuedByPriority()))
+        m.tasksQueued.set({ priority }, n);
+    });
+    setCollect(m.tasksRunning, () => m.tasksRunning.set(scheduler.runningCount));
     const r = ctx.server.router;
     const subscriber = (c: CallContext) => ({
       id: c.session.id,

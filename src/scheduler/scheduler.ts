@@ -15,6 +15,9 @@ import {
 import type { TaskStore, TaskLogEntry, TaskPage, ListTasksOptions } from '../store/index.js';
 import type { Logger } from 'pino';
 import { buildTask } from './task-factory.js';
+import { TaskIndex, allTasksWith } from './task-index.js';
+import { logTaskEnd } from './task-log.js';
+import { dependencyFailed, executionTimeout, nodeLost, queueTimeout } from './task-errors.js';
 import { NodePool, type NodeHandle } from './node-pool.js';
 import { Subscriptions, type Subscriber } from './subscriptions.js';
 
@@ -45,12 +48,7 @@ export class Scheduler extends EventEmitter {
   private readonly tasks: TaskStore;
   private readonly log: Logger;
   private readonly now: () => number;
-  /** In-memory indices rebuilt from the store at start; the store stays the source of truth. */
-  private readonly queuedSince = new Map<string, { at: number; task: Task }>();
-  private readonly runningIdx = new Map<
-    string,
-    { startedAt: number; timeout: number | null; warned: boolean }
-  >();
+  private readonly idx = new TaskIndex();
   /**
    * Tasks the gateway ended (cancel, timeout) while their node still works on them. Their slot stays
    * taken until the node reports the task over, so a node never runs more than its concurrency; the
@@ -76,7 +74,7 @@ export class Scheduler extends EventEmitter {
 
   async start(): Promise<void> {
     for (const status of ['queued', 'running'] as const) {
-      for await (const t of this.allWith(status))
+      for await (const t of allTasksWith(this.tasks, status))
         // The store does not say when a promoted or re-queued task became runnable; its clock starts
         // now, which errs on the side of waiting. A fresh task's clock started at creation.
         this.index(t, t.attempt === 0 && t.depends_on.length === 0 ? Date.parse(t.created_at) : this.now());
@@ -84,7 +82,7 @@ export class Scheduler extends EventEmitter {
     // A crash between a dependency's end and the promotion of its dependents would leave them waiting
     // for good; settle them now (promote, or fail naming the dependency).
     const waiting: string[] = [];
-    for await (const t of this.allWith('waiting')) waiting.push(t.id);
+    for await (const t of allTasksWith(this.tasks, 'waiting')) waiting.push(t.id);
     for (const id of waiting) await this.promoteIfReady(id);
     this.sweepTimer = setInterval(
       () => void this.sweep().catch((err) => this.log.error({ event: 'sweep_failed', err }, 'sweep failed')),
@@ -92,15 +90,6 @@ export class Scheduler extends EventEmitter {
     );
     this.sweepTimer.unref();
     this.kick();
-  }
-
-  private async *allWith(status: TaskStatus): AsyncGenerator<Task> {
-    let cursor: string | undefined;
-    do {
-      const page: TaskPage = await this.tasks.list({ status, limit: 1000, ...(cursor ? { cursor } : {}) });
-      yield* page.tasks;
-      cursor = page.next_cursor ?? undefined;
-    } while (cursor);
   }
 
   async stop(): Promise<void> {
@@ -114,39 +103,20 @@ export class Scheduler extends EventEmitter {
   /** Resolves when no task is running on this gateway's nodes, or at the deadline. */
   async drain(deadline: number): Promise<void> {
     this.stopped = true; // no new dispatches while draining
-    while (this.runningIdx.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (this.idx.runningCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   }
 
-  /**
-   * `queuedAt` is when the task became runnable. The queue timeout counts from there, not from
-   * creation: time spent waiting on dependencies, or running an attempt whose node was lost, is not
-   * time in the queue (otherwise such a task would fail at once on becoming runnable).
-   */
   private index(t: Task, queuedAt = this.now()): void {
-    if (t.status === 'queued') {
-      const prev = this.queuedSince.get(t.id);
-      this.queuedSince.set(t.id, { at: prev?.at ?? queuedAt, task: t });
-    } else this.queuedSince.delete(t.id);
-    if (t.status === 'running') {
-      if (!this.runningIdx.has(t.id)) {
-        this.runningIdx.set(t.id, {
-          startedAt: Date.parse(t.started_at ?? t.created_at),
-          timeout: t.timeout,
-          warned: false,
-        });
-      }
-    } else this.runningIdx.delete(t.id);
+    this.idx.update(t, queuedAt);
   }
 
   /** Queued tasks by priority, for the queue-depth gauge. */
   queuedByPriority(): Record<string, number> {
-    const out: Record<string, number> = { critical: 0, high: 0, normal: 0, low: 0 };
-    for (const { task } of this.queuedSince.values()) out[task.priority] = (out[task.priority] ?? 0) + 1;
-    return out;
+    return this.idx.queuedByPriority();
   }
 
   get runningCount(): number {
-    return this.runningIdx.size;
+    return this.idx.runningCount;
   }
 
   // ---- channel side ------------------------------------------------------------------------------
@@ -164,7 +134,7 @@ export class Scheduler extends EventEmitter {
     if (failedDep) {
       task.status = 'failed';
       task.finished_at = new Date(this.now()).toISOString();
-      task.error = this.depError(failedDep.id, failedDep.task!.status);
+      task.error = dependencyFailed(failedDep.id, failedDep.task!.status);
     } else if (deps.some((d) => d.task!.status !== 'succeeded')) task.status = 'waiting';
 
     const res = await this.tasks.insert(
@@ -366,15 +336,6 @@ export class Scheduler extends EventEmitter {
     return { accepted: false };
   }
 
-  private depError(depId: string, status: TaskStatus): ErrorBody {
-    return {
-      code: 'GW_ERR_TASK_DEPENDENCY_FAILED',
-      message: `dependency ${depId} ended ${status}`,
-      retryable: false,
-      details: { id: depId, status },
-    };
-  }
-
   /** Moves a task to a terminal state (CAS); null if it was no longer in `from`. */
   private async finish(
     id: string,
@@ -402,24 +363,7 @@ export class Scheduler extends EventEmitter {
     this.index(task);
     if (task.node_id && task.status !== 'running' && !keepSlot) this.nodes.release(task.node_id, task.id);
     if (isTerminal(task.status)) {
-      const durationMs = task.started_at
-        ? Date.parse(task.finished_at ?? '') - Date.parse(task.started_at)
-        : undefined;
-      const fields = {
-        task_id: task.id,
-        workspace: task.workspace,
-        node_id: task.node_id,
-        status: task.status,
-        ...(durationMs !== undefined && !Number.isNaN(durationMs) ? { duration_ms: durationMs } : {}),
-        ...(task.error ? { error_code: task.error.code } : {}),
-      };
-      if (task.status === 'succeeded')
-        this.log.info({ event: 'task_completed', ...fields }, 'task completed');
-      else
-        this.log.warn(
-          { event: `task_${task.status}`, ...fields, reason: task.error?.message },
-          `task ${task.status}`,
-        );
+      logTaskEnd(this.log, task);
       this.emit(`end:${task.id}`, task);
       this.emit('task:end', task);
     }
@@ -432,7 +376,8 @@ export class Scheduler extends EventEmitter {
     for (const dep of await this.tasks.dependents(task.id)) {
       if (dep.status !== 'waiting') continue;
       if (task.status === 'succeeded') await this.promoteIfReady(dep.id);
-      else await this.finish(dep.id, ['waiting'], 'failed', { error: this.depError(task.id, task.status) });
+      else
+        await this.finish(dep.id, ['waiting'], 'failed', { error: dependencyFailed(task.id, task.status) });
     }
   }
 
@@ -442,7 +387,7 @@ export class Scheduler extends EventEmitter {
     const deps = await Promise.all(t.depends_on.map((d) => this.tasks.get(d)));
     const bad = deps.find((d) => d && isTerminal(d.status) && d.status !== 'succeeded');
     if (bad) {
-      await this.finish(id, ['waiting'], 'failed', { error: this.depError(bad.id, bad.status) });
+      await this.finish(id, ['waiting'], 'failed', { error: dependencyFailed(bad.id, bad.status) });
       return;
     }
     if (deps.every((d) => d?.status === 'succeeded')) {
@@ -458,12 +403,7 @@ export class Scheduler extends EventEmitter {
     const nodeId = t.node_id;
     if (t.attempt >= this.opts.maxAttempts) {
       await this.finish(t.id, ['running'], 'failed', {
-        error: {
-          code: 'GW_ERR_TASK_NODE_LOST',
-          message: `node ${nodeId} was lost (${why}) and the retry limit (${this.opts.maxAttempts}) is reached`,
-          retryable: true,
-          details: { node_id: nodeId, attempt: t.attempt },
-        },
+        error: nodeLost(nodeId, why, this.opts.maxAttempts, t.attempt),
       });
       return;
     }
@@ -506,7 +446,7 @@ export class Scheduler extends EventEmitter {
   private async dispatch(): Promise<void> {
     if (this.stopped) return;
     let progress = true;
-    while (progress && this.queuedSince.size > 0) {
+    while (progress && this.idx.queuedCount > 0) {
       progress = false;
       for (const node of this.nodes.withFreeSlots()) {
         if (this.nodes.get(node.id) !== node || this.nodes.freeSlots(node.id) <= 0) continue;
@@ -539,62 +479,39 @@ export class Scheduler extends EventEmitter {
   private async sweep(): Promise<void> {
     const now = this.now();
     for (const t of await this.tasks.expiredLeases(now)) await this.requeueOrFail(t, 'its lease expired');
-    for (const [id, r] of this.runningIdx) {
-      const elapsed = (now - r.startedAt) / 1000;
-      if (r.timeout !== null && r.timeout > 0 && elapsed >= r.timeout) {
-        const t = await this.tasks.get(id);
-        const error: ErrorBody = {
-          code: 'GW_ERR_TASK_TIMEOUT',
-          message: `task exceeded its execution timeout of ${r.timeout} s`,
-          retryable: true,
-          details: { which: 'execution', seconds: r.timeout },
-        };
-        const done = await this.finish(id, ['running'], 'timed_out', { error }, undefined, true);
-        if (done && t?.node_id) this.nodes.get(t.node_id)?.send('task.cancel', { id, reason: 'timeout' });
-        continue;
-      }
-      if (!r.warned && this.opts.longTaskWarning > 0 && elapsed >= this.opts.longTaskWarning) {
-        r.warned = true;
-        const t = await this.tasks.get(id);
-        if (t) {
-          this.log.warn(
-            {
-              event: 'task_long_running',
-              task_id: id,
-              workspace: t.workspace,
-              node_id: t.node_id,
-              elapsed_s: Math.round(elapsed),
-            },
-            'task is running long',
-          );
-          this.subscriptions.publish(id, 'task.long_running', { id, elapsed_s: Math.round(elapsed) });
-          this.opts.hooks?.onLongRunning?.(t);
-        }
-      }
+    for (const { id, timeout } of this.idx.overdue(now)) {
+      const t = await this.tasks.get(id);
+      const done = await this.finish(
+        id,
+        ['running'],
+        'timed_out',
+        { error: executionTimeout(timeout) },
+        undefined,
+        true,
+      );
+      if (done && t?.node_id) this.nodes.get(t.node_id)?.send('task.cancel', { id, reason: 'timeout' });
     }
-    if (this.opts.queueTimeout > 0) {
-      for (const [id, q] of this.queuedSince) {
-        if ((now - q.at) / 1000 < this.opts.queueTimeout) continue;
-        const tags = q.task.tags ?? [];
-        const capable = this.nodes.anyCapable(q.task.capabilities, tags);
-        // Name the tags too: "no node offers [echo]" would be wrong when echo is offered but a tag is not.
-        const wanted = `[${q.task.capabilities.join(', ')}]${tags.length ? ` with tags [${tags.join(', ')}]` : ''}`;
-        await this.finish(id, ['queued'], 'failed', {
-          error: {
-            code: 'GW_ERR_TASK_TIMEOUT',
-            message: `task was not started within its queue timeout of ${this.opts.queueTimeout} s: ${
-              capable ? 'every capable node stayed busy' : `no connected node offers ${wanted}`
-            }`,
-            retryable: true,
-            details: {
-              which: 'queue',
-              seconds: this.opts.queueTimeout,
-              capabilities: q.task.capabilities,
-              ...(tags.length ? { tags } : {}),
-            },
-          },
-        });
-      }
+    for (const { id, elapsedS } of this.idx.newlyLong(now, this.opts.longTaskWarning)) {
+      const t = await this.tasks.get(id);
+      if (!t || t.status !== 'running') continue;
+      this.log.warn(
+        {
+          event: 'task_long_running',
+          task_id: id,
+          workspace: t.workspace,
+          node_id: t.node_id,
+          elapsed_s: elapsedS,
+        },
+        'task is running long',
+      );
+      this.subscriptions.publish(id, 'task.long_running', { id, elapsed_s: elapsedS });
+      this.opts.hooks?.onLongRunning?.(t);
+    }
+    for (const task of this.idx.queueExpired(now, this.opts.queueTimeout)) {
+      const capable = this.nodes.anyCapable(task.capabilities, task.tags ?? []);
+      await this.finish(task.id, ['queued'], 'failed', {
+        error: queueTimeout(this.opts.queueTimeout, task, capable),
+      });
     }
   }
 }
