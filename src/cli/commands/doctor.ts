@@ -13,6 +13,7 @@ import { newJob, timeoutWarnings } from '../../cron/index.js';
 import type { CronJob } from '../../protocol/index.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
+import { runProductionChecks } from './doctor-production.js';
 
 export interface CheckResult {
   name: string;
@@ -300,8 +301,13 @@ export function registerDoctorCommand(program: Command): void {
     .description('check config, ports, data dir, auth and bind safety; print the fix for each failure')
     .option('--config <file>', 'config file')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { config?: string; json?: boolean }) => {
+    .option(
+      '--production',
+      'add the production checklist: non-root, proxy, TLS, secret, exposure, limits, keys',
+    )
+    .action(async (opts: { config?: string; json?: boolean; production?: boolean }) => {
       const results = await runChecks(opts.config);
+      if (opts.production) results.push(...(await runProductionChecks(opts.config)));
       if (opts.json) printJson({ ok: results.every((r) => r.status !== 'fail'), checks: results });
       else {
         for (const r of results) {

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliEnv, runCli, REPO_ROOT } from '../../support/gateway-process.js';
 import { makeTempDir, runTool } from '../support/tools.js';
@@ -94,22 +94,22 @@ describe('openclaw gateway install / uninstall', () => {
   });
 
   test('refuses root as the service user, --user without --system, and unwritable paths', async () => {
-    const asRoot = await runCli(
-      ['gateway', 'install', '--system', '--root', join(tmp.path, 'r2'), '--user', 'root'],
-      env,
-    );
-    assert.equal(asRoot.code, 2);
-    assert.match(asRoot.stderr, /must not run as root/);
-    const userOnly = await runCli(['gateway', 'install', '--user', 'alice'], env);
-    assert.equal(userOnly.code, 2);
-    assert.match(userOnly.stderr, /--user goes with --system/);
     // A file where the directory should be: the write fails with the path in the message.
     const blocked = join(tmp.path, 'blocked');
     mkdirSync(join(blocked, 'etc', 'systemd'), { recursive: true });
-    runTool('touch', [join(blocked, 'etc', 'systemd', 'system')]);
-    const res = await runCli(['gateway', 'install', '--system', '--root', blocked], env);
-    assert.equal(res.code, 2);
-    assert.match(res.stderr, /cannot write .*etc\/systemd\/system\/openclaw-gateway\.service/);
+    writeFileSync(join(blocked, 'etc', 'systemd', 'system'), '');
+    const [asRoot, userOnly, unwritable] = await Promise.all([
+      runCli(['gateway', 'install', '--system', '--root', join(tmp.path, 'r2'), '--user', 'root'], env),
+      runCli(['gateway', 'install', '--user', 'alice'], env),
+      runCli(['gateway', 'install', '--system', '--root', blocked], env),
+    ]);
+    assert.equal(asRoot.code, 2);
+    assert.match(asRoot.stderr, /must not run as root/);
+    assert.equal(existsSync(join(tmp.path, 'r2')), false, 'nothing written');
+    assert.equal(userOnly.code, 2);
+    assert.match(userOnly.stderr, /--user goes with --system/);
+    assert.equal(unwritable.code, 2);
+    assert.match(unwritable.stderr, /cannot write .*etc\/systemd\/system\/openclaw-gateway\.service/);
   });
 
   test('uninstall removes the unit and the links `systemctl enable` made, and is idempotent', async () => {

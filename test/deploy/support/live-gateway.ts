@@ -26,6 +26,8 @@ export interface LiveGatewayOptions {
   config?: Record<string, unknown>;
   /** Extra environment of the gateway process. Default none. */
   env?: Record<string, string | undefined>;
+  /** OPENCLAW_AUTH_SECRET of the gateway. Default: 32 random bytes in hex. */
+  secret?: string;
 }
 
 export interface LiveGateway {
@@ -37,7 +39,11 @@ export interface LiveGateway {
   token(role: Role, subject?: string): string;
   /** Log lines (JSON) of the gateway matching `pred`, as seen so far. */
   logsWhere(pred: (l: Record<string, unknown>) => boolean): Array<Record<string, unknown>>;
-  /** Stops the gateway (SIGTERM, drained) and removes its HOME. */
+  /** Stops the gateway (SIGTERM, drained) but keeps its HOME, e.g. to restore a backup into it. */
+  halt(): Promise<void>;
+  /** Starts the gateway again on the same HOME and secret; `process` is the new one afterwards. */
+  restart(): Promise<void>;
+  /** Stops the gateway (if running) and removes its HOME. */
   stop(): Promise<void>;
 }
 
@@ -75,7 +81,7 @@ export async function startGatewayExpectingFailure(config: Record<string, unknow
 
 export async function startLiveGateway(opts: LiveGatewayOptions = {}): Promise<LiveGateway> {
   const { home, cleanup } = writeHome(opts.config ?? {});
-  const secret = randomBytes(32).toString('hex');
+  const secret = opts.secret ?? randomBytes(32).toString('hex');
   let proc: GatewayProcess;
   try {
     proc = await startGatewayProcess({ home, env: { OPENCLAW_AUTH_SECRET: secret, ...opts.env } });
@@ -84,15 +90,24 @@ export async function startLiveGateway(opts: LiveGatewayOptions = {}): Promise<L
     throw err;
   }
   const tokens = createTokenService({ secret, revocations: new InMemoryRevocationStore() });
-  return {
+  const env = { OPENCLAW_AUTH_SECRET: secret, ...opts.env };
+  const live: LiveGateway = {
     process: proc,
     home,
     secret,
     token: (role, subject) => tokens.issue({ role, ttlSeconds: 3600, ...(subject ? { subject } : {}) }).token,
-    logsWhere: (pred) => proc.logs.filter(pred),
+    logsWhere: (pred) => live.process.logs.filter(pred),
+    halt: async () => {
+      await live.process.stop();
+    },
+    async restart() {
+      await live.process.stop();
+      live.process = await startGatewayProcess({ home, env });
+    },
     async stop() {
-      await proc.stop();
+      await live.process.stop();
       cleanup();
     },
   };
+  return live;
 }
