@@ -185,7 +185,8 @@ function nextSteps(system: boolean, user: string): string[] {
     ...(user === 'openclaw'
       ? ['sudo useradd --system --home-dir /opt/openclaw --shell /usr/sbin/nologin openclaw']
       : []),
-    `sudo install -d -o ${user} -m 0750 /opt/openclaw /opt/openclaw/data /opt/openclaw/config`,
+    `sudo install -d -o ${user} -m 0750 /opt/openclaw /opt/openclaw/config`,
+    `sudo install -d -o ${user} -m 0700 /opt/openclaw/data`,
     'sudo install -m 0600 /dev/null /opt/openclaw/.env      # secrets: OPENCLAW_AUTH_SECRET=..., OPENAI_API_KEY=...',
     'sudo systemctl daemon-reload',
     'sudo systemctl enable --now openclaw-gateway',

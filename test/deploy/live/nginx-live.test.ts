@@ -261,6 +261,9 @@ describe('nginx in front of a live gateway', () => {
       cliEnv(tmp.path, { NODE_EXTRA_CA_CERTS: tls.cert }),
     );
     assert.equal(res.code, 3, res.stderr);
-    assert.match(res.stderr, /GW_ERR_GATEWAY_UPGRADE_REQUIRED|without its Upgrade\/Connection headers/);
+    assert.match(
+      res.stderr,
+      /^openclaw: WebSocket handshake at \/ws arrived without its Upgrade\/Connection headers: .* \[GW_ERR_GATEWAY_UPGRADE_REQUIRED\]$/m,
+    );
   });
 });
