@@ -24,7 +24,7 @@ import { GatewayServer } from './gateway-server.js';
 import { openGatewayStores } from './open-stores.js';
 import { createWebHandler } from '../web/index.js';
 
-/** A service started after the server listens; stopped (drained) in reverse order on shutdown. */
+/** A service started after the server listens; drained together, then stopped in reverse order, on shutdown. */
 export interface GatewayService {
   name: string;
   /** Lets running work finish, up to the deadline (epoch ms). */
@@ -198,13 +198,18 @@ export async function startGateway(
         log.info({ event: 'gateway_draining', reason }, 'draining');
         server!.beginDrain(reason);
         const deadline = Date.now() + g.drain_timeout * 1000;
-        for (const svc of [...started].reverse()) {
-          try {
-            await svc.drain?.(deadline);
-          } catch (err) {
-            log.error({ event: 'drain_failed', service: svc.name, err }, 'drain failed');
-          }
-        }
+        // All at once, not one after another: each drain also stops its service taking new work
+        // (the scheduler stops dispatching), and while the local node drained first, the scheduler
+        // kept handing it tasks submitted during the drain, which then held the exit to the deadline.
+        await Promise.all(
+          started.map(async (svc) => {
+            try {
+              await svc.drain?.(deadline);
+            } catch (err) {
+              log.error({ event: 'drain_failed', service: svc.name, err }, 'drain failed');
+            }
+          }),
+        );
         await server!.close();
         for (const svc of [...started].reverse()) {
           try {

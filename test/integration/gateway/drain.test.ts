@@ -103,6 +103,35 @@ describe('graceful drain', () => {
     assert.ok(took < 8000, `exited after ${took} ms; drain_timeout is 1 s`);
   });
 
+  test('a task submitted during the drain waits queued for the next start and does not hold the exit', async () => {
+    const gw = await startTestGateway(cleanup, { config: 'gateway:\n  drain_timeout: 20\n' });
+    const token = gw.token('operator');
+    const { client } = await operator(gw.wsUrl, token, cleanup);
+    await client.request('task.subscribe', {});
+    const first = await client.request('task.submit', { skill: 'echo', args: { delay_ms: 1500 } });
+    await client.waitFor(isUpdate(first.payload.id as string, 'running'), 10_000);
+    const t0 = Date.now();
+    const exited = gw.stop('SIGTERM');
+    await client.waitFor((f) => f.type === 'event' && f.event === 'gateway.draining');
+    const late = await client.request('task.submit', { skill: 'echo', args: { message: 'late' } });
+    assert.equal(late.ok, true, JSON.stringify(late));
+    const lateId = late.payload.id as string;
+    assert.equal((await exited).code, 0, gw.stderr());
+    const took = Date.now() - t0;
+    assert.ok(took < 8000, `drain took ${took} ms for a 1.5 s task (drain_timeout 20 s)`);
+    assert.ok(!client.frames.some(isUpdate(lateId, 'running')), 'nothing is dispatched while draining');
+
+    // Accepted means persisted: the next start runs it.
+    const again = await startGatewayProcess({ home: gw.home, env: { OPENCLAW_AUTH_SECRET: gw.secret } });
+    cleanup.add(() => again.stop('SIGKILL'));
+    const { client: c2 } = await operator(again.wsUrl, token, cleanup);
+    await c2.request('task.subscribe', { id: lateId });
+    const got = await c2.request('task.get', { id: lateId });
+    if (got.payload.status !== 'succeeded') await c2.waitFor(isUpdate(lateId, 'succeeded'), 10_000);
+    c2.close();
+    assert.equal((await again.stop('SIGTERM')).code, 0);
+  });
+
   test('a second signal during the drain exits at once (code 1) without waiting for the task', async () => {
     const gw = await startTestGateway(cleanup, { config: 'gateway:\n  drain_timeout: 60\n' });
     const { client } = await operator(gw.wsUrl, gw.token('operator'), cleanup);
