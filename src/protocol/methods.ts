@@ -58,6 +58,52 @@ export const ChatToolSchema = z.looseObject({
   }),
 });
 
+export const MemoryKindSchema = z.enum(['note', 'fact', 'message', 'tool_call', 'summary']);
+export const MessageRoleSchema = z.enum(['system', 'user', 'assistant', 'tool', 'developer']);
+
+/**
+ * `memory.append`: a note or fact, a conversation message, or a tool-call record. `kind` defaults to
+ * `tool_call` with `tool`, `message` with `role`, else `note`. An `id` makes retries idempotent: a
+ * second append with the same id returns the stored entry.
+ */
+export const MemoryAppendParamsSchema = z
+  .object({
+    workspace: WorkspaceIdSchema,
+    kind: z.enum(['note', 'fact', 'message', 'tool_call']).optional(),
+    content: z.string().max(1_000_000).optional(),
+    role: MessageRoleSchema.optional(),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits, ".", "_", ":" or "-", at most 128')
+      .optional(),
+    task_id: z.string().max(256).optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    tool_calls: z.array(ToolCallSchema).max(128).optional(),
+    tool_call_id: z.string().min(1).max(256).optional(),
+    tool: z
+      .object({
+        name: z.string().min(1).max(128),
+        args: z.unknown().optional(),
+        result: z.unknown().optional(),
+        error: ErrorBodySchema.optional(),
+        duration_ms: z.number().nonnegative().optional(),
+      })
+      .optional(),
+  })
+  .superRefine((p, ctx) => {
+    const kind = p.kind ?? (p.tool ? 'tool_call' : p.role ? 'message' : 'note');
+    const fail = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (kind === 'tool_call' && !p.tool)
+      fail('tool', 'a tool_call entry needs "tool" ({name, args, result})');
+    if (kind !== 'tool_call' && p.tool) fail('tool', '"tool" is only for kind tool_call');
+    if ((kind === 'note' || kind === 'fact') && !p.content)
+      fail('content', `a ${kind} needs non-empty content`);
+    if (kind === 'message' && !p.content && !p.tool_calls?.length)
+      fail('content', 'a message needs content or tool_calls');
+    if (p.tool_calls && (kind !== 'message' || (p.role ?? 'user') !== 'assistant'))
+      fail('tool_calls', '"tool_calls" belong to assistant messages');
+  });
+
 /** Per method: who may call it, and the shape of its params. */
 export const METHODS = {
   health: { roles: ['admin', 'operator', 'node'], params: z.object({}).optional() },
@@ -88,25 +134,24 @@ export const METHODS = {
   'node.list': { roles: ['admin', 'operator'], params: z.object({}).optional() },
 
   'workspace.list': { roles: ['admin', 'operator'], params: z.object({}).optional() },
-  'workspace.get': { roles: ['admin', 'operator', 'node'], params: Id },
+  'workspace.get': {
+    roles: ['admin', 'operator', 'node'],
+    params: z.object({
+      id: WorkspaceIdSchema,
+      /** Recent messages to return; default config memory.history_messages (50). */
+      messages: z.int().min(0).max(10_000).optional(),
+    }),
+  },
   'memory.search': {
     roles: ['admin', 'operator', 'node'],
     params: z.object({
       workspace: WorkspaceIdSchema,
       query: z.string().min(1).max(2000),
       limit: z.int().min(1).max(200).optional(),
+      kinds: z.array(MemoryKindSchema).max(5).optional(),
     }),
   },
-  'memory.append': {
-    roles: ['admin', 'operator', 'node'],
-    params: z.object({
-      workspace: WorkspaceIdSchema,
-      kind: z.enum(['note', 'fact', 'message', 'tool_call']).optional(),
-      content: z.string().min(1).max(1_000_000),
-      task_id: z.string().optional(),
-      metadata: z.record(z.string(), z.unknown()).optional(),
-    }),
-  },
+  'memory.append': { roles: ['admin', 'operator', 'node'], params: MemoryAppendParamsSchema },
 
   'cron.add': { roles: ['admin', 'operator'], params: CronAddParamsSchema },
   'cron.list': { roles: ['admin', 'operator'], params: z.object({}).optional() },

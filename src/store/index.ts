@@ -16,6 +16,19 @@ export type {
   CronStore,
   CronRunClaim,
   CronRunPatch,
+  CompactionCommit,
+  ListEntriesOptions,
+  MemoryEntry,
+  MemoryKind,
+  MemorySearchHit,
+  MemorySearchOptions,
+  MemorySearchResult,
+  MessageRole,
+  NewMemoryEntry,
+  ToolCallRecord,
+  VectorHit,
+  WorkspaceInfo,
+  WorkspaceStore,
 } from './types.js';
 export { DEFAULT_PRIORITY_AGING_MS, PRIORITY_RANK, effectiveRank } from './priority.js';
 export {
@@ -40,3 +53,4 @@ export { SqliteTaskStore } from './sqlite/task-store.js';
 export { SqliteRevocationStore } from './sqlite/revocation-store.js';
 export { SqliteMetaStore } from './sqlite/meta-store.js';
 export { SqliteCronStore } from './sqlite/cron-store.js';
+export { SqliteWorkspaceStore } from './sqlite/memory-store.js';

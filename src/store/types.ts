@@ -155,6 +155,7 @@ export interface Stores {
   revocations: RevocationStore;
   meta: MetaStore;
   cron: CronStore;
+  workspaces: WorkspaceStore;
   /**
    * Writes a consistent copy of the whole store to `path` while writes continue. The copy appears at
    * `path` only once complete, and is encrypted with the same key when the store is.
@@ -200,4 +201,186 @@ export interface CronStore {
   listRuns(jobId: string, limit: number): Promise<CronRun[]>;
   /** Keeps the newest `keep` ended runs of the job. */
   pruneRuns(jobId: string, keep: number): Promise<void>;
+}
+
+/** What a workspace entry is: memory (notes, facts), history (messages, tool calls) or a history summary. */
+export type MemoryKind = 'note' | 'fact' | 'message' | 'tool_call' | 'summary';
+export type MessageRole = 'system' | 'user' | 'assistant' | 'tool' | 'developer';
+
+/** One tool call as the agent ran it. */
+export interface ToolCallRecord {
+  name: string;
+  args: unknown;
+  /** Null when the call failed (then `error` is set). */
+  result: unknown;
+  error: { code: string; message: string; retryable: boolean } | null;
+  duration_ms: number | null;
+}
+
+/** A stored entry. Entries are immutable apart from being folded into a summary (`compacted`). */
+export interface MemoryEntry {
+  /** Unique within its workspace; kept by export/import so a second import of one file adds nothing. */
+  id: string;
+  /** Store-wide append order. */
+  seq: number;
+  workspace: string;
+  kind: MemoryKind;
+  /** For messages. */
+  role: MessageRole | null;
+  content: string;
+  task_id: string | null;
+  /** Who wrote it, when a node did. */
+  node_id: string | null;
+  metadata: Record<string, unknown> | null;
+  /** Tool calls an assistant message asked for (OpenAI shape: id, type, function {name, arguments}). */
+  tool_calls: unknown[] | null;
+  /** The call a `tool` message or a `tool_call` record answers. */
+  tool_call_id: string | null;
+  /** Set for `tool_call` entries. */
+  tool: ToolCallRecord | null;
+  /** True once a summary covers it: still searchable and exported, no longer part of the live history. */
+  compacted: boolean;
+  /** ISO-8601. */
+  created_at: string;
+}
+
+/** The fields an append supplies; the store fills in `seq`, and `id`/`created_at` when absent. */
+export interface NewMemoryEntry {
+  workspace: string;
+  kind: MemoryKind;
+  content: string;
+  id?: string;
+  role?: MessageRole | null;
+  task_id?: string | null;
+  node_id?: string | null;
+  metadata?: Record<string, unknown> | null;
+  tool_calls?: unknown[] | null;
+  tool_call_id?: string | null;
+  tool?: ToolCallRecord | null;
+  compacted?: boolean;
+  created_at?: string;
+}
+
+export interface WorkspaceInfo {
+  id: string;
+  created_at: string;
+  /** Time of the newest entry. */
+  updated_at: string;
+  counts: Record<MemoryKind, number>;
+  /** All entries, compacted ones included. */
+  entries: number;
+}
+
+/** Filters of {@link WorkspaceStore.entries}. */
+export interface ListEntriesOptions {
+  /** Default: every kind. */
+  kinds?: readonly MemoryKind[];
+  /** Include entries folded into a summary. Default: true. */
+  includeCompacted?: boolean;
+  /** Only entries with a smaller `seq` (paging backwards). Default: none. */
+  beforeSeq?: number;
+  /** Only entries with a larger `seq`. Default: none. */
+  afterSeq?: number;
+  /** At most this many, 1..10000. Default 100. */
+  limit?: number;
+  /**
+   * Which end `limit` counts from: `newest` (the latest entries, e.g. recent history) or `oldest`
+   * (forward paging with `afterSeq`, e.g. an export). Results are always oldest first. Default: `newest`.
+   */
+  from?: 'newest' | 'oldest';
+}
+
+export interface MemorySearchOptions {
+  /** 1..1000, default 20. */
+  limit?: number;
+  /** Default: every kind. System messages (repeated prompts) never match. */
+  kinds?: readonly MemoryKind[];
+}
+
+export interface MemorySearchHit {
+  entry: MemoryEntry;
+  /** Higher is better; comparable only within one result list. */
+  score: number;
+  /** The matching passage with hits between « and ». */
+  snippet: string;
+}
+
+export interface MemorySearchResult {
+  hits: MemorySearchHit[];
+  /**
+   * `all`: entries containing every term (bm25 over the trigram index, LIKE for terms under 3
+   * characters). `any`: no entry had all terms, so entries with any of them. `none`: no usable term.
+   */
+  match: 'all' | 'any' | 'none';
+}
+
+/** One compaction: what it covers and the summary that replaces it in the live history. */
+export interface CompactionCommit {
+  workspace: string;
+  /** Live messages and tool calls with `seq` below this are folded into the summary. */
+  beforeSeq: number;
+  summary: string;
+  /** Stored in the summary entry's metadata. */
+  metadata?: Record<string, unknown>;
+  /** Delete the folded entries instead of flagging them. Default: false. */
+  deleteCompacted?: boolean;
+}
+
+/** A nearest-neighbour hit of {@link WorkspaceStore.nearest}. */
+export interface VectorHit {
+  entry: MemoryEntry;
+  /** Cosine similarity, -1..1. */
+  similarity: number;
+}
+
+/**
+ * Workspace memory (R6): notes, facts, conversation history and tool-call records, with full-text
+ * search that works for Chinese and English alike, history compaction, and optional vectors.
+ * A workspace exists from its first entry on.
+ */
+export interface WorkspaceStore {
+  /**
+   * Stores one entry, creating the workspace when needed; `GW_ERR_WORKSPACE_INVALID` for a bad id.
+   * An `id` the workspace has already returns the stored entry with `created: false`, so a retried
+   * append is stored once.
+   */
+  append(entry: NewMemoryEntry): Promise<{ entry: MemoryEntry; created: boolean }>;
+  /**
+   * Stores many entries of one workspace in one transaction, skipping ids the workspace has already
+   * (so importing one export twice adds nothing). Kept in the given order.
+   */
+  appendMany(entries: readonly NewMemoryEntry[]): Promise<{ inserted: number; skipped: number }>;
+  get(workspace: string): Promise<WorkspaceInfo | null>;
+  /** Most recently updated first. `limit` 1..10000, default 100. */
+  list(options?: { limit?: number }): Promise<WorkspaceInfo[]>;
+  entries(workspace: string, options?: ListEntriesOptions): Promise<MemoryEntry[]>;
+  /** The newest live summary of the workspace, or null. */
+  latestSummary(workspace: string): Promise<MemoryEntry | null>;
+  /** Size of the live (not compacted) history: messages and their characters. */
+  liveHistory(workspace: string): Promise<{ messages: number; chars: number }>;
+  /**
+   * Adds the summary and folds every live message, tool call and older summary below `beforeSeq` into
+   * it, in one transaction: readers see either the old history or the summarised one, never a mix.
+   */
+  compact(commit: CompactionCommit): Promise<MemoryEntry>;
+  /** Ranked full-text search within one workspace. */
+  search(workspace: string, query: string, options?: MemorySearchOptions): Promise<MemorySearchResult>;
+  /** Removes the workspace and all of its entries; false when it did not exist. */
+  delete(workspace: string): Promise<boolean>;
+  /** Totals over every workspace (for metrics at start). */
+  totals(): Promise<{ workspaces: number; entries: number }>;
+  /** Stores (or replaces) the vector of an entry under `model`. */
+  setVector(seq: number, model: string, vector: Float32Array): Promise<void>;
+  /**
+   * Entries with no vector for `model` yet (or one of another model), oldest first, system messages
+   * excluded; only those with `seq` above `afterSeq` (default 0), so an indexer can keep a cursor.
+   */
+  unembedded(model: string, limit: number, afterSeq?: number): Promise<MemoryEntry[]>;
+  /** The entries of `workspace` closest to `vector` by cosine similarity, best first. */
+  nearest(
+    workspace: string,
+    model: string,
+    vector: Float32Array,
+    options?: MemorySearchOptions,
+  ): Promise<VectorHit[]>;
 }

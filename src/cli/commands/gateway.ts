@@ -7,6 +7,7 @@ import { schedulerService, type Scheduler } from '../../scheduler/index.js';
 import { createAgentRunner, createLlmService } from '../../llm/index.js';
 import { localNodeService } from '../../nodes/index.js';
 import { cronService } from '../../cron/index.js';
+import { memoryService } from '../../memory/index.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 import { resolveTarget, withClient, type TargetFlags } from '../target.js';
@@ -82,6 +83,7 @@ async function start(flags: StartFlags): Promise<void> {
         schedulerService({ onReady: (s) => (scheduler = s) }),
         createLlmService({ onDelta }),
         cronService(),
+        memoryService(),
         localNodeService({ agent: (skills) => createAgentRunner({ skills }) }),
       ],
     });

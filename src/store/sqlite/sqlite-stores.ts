@@ -5,12 +5,14 @@ import { SqliteMetaStore } from './meta-store.js';
 import { SqliteRevocationStore } from './revocation-store.js';
 import { SqliteTaskStore } from './task-store.js';
 import { SqliteCronStore } from './cron-store.js';
+import { SqliteWorkspaceStore } from './memory-store.js';
 
 export interface SqliteStores extends Stores {
   tasks: SqliteTaskStore;
   revocations: SqliteRevocationStore;
   meta: SqliteMetaStore;
   cron: SqliteCronStore;
+  workspaces: SqliteWorkspaceStore;
   /** The database underneath, for layers that keep their own tables in the same file. */
   database: SqliteDatabase;
 }
@@ -22,6 +24,7 @@ export function createSqliteStores(db: SqliteDatabase): SqliteStores {
     revocations: new SqliteRevocationStore(db.connection),
     meta: new SqliteMetaStore(db.connection),
     cron: new SqliteCronStore(db.connection),
+    workspaces: new SqliteWorkspaceStore(db.connection),
     database: db,
     backupTo: (path) => db.backupTo(path),
     close: async () => db.close(),
