@@ -211,10 +211,13 @@ export function memoryService(options: MemoryServiceOptions = {}): ServiceFactor
     return {
       name: 'memory',
       drain: async (deadline) => {
+        // Running compactions may finish (their summary is worth keeping); stop() aborts the rest.
+        let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           compactor.idle(),
-          new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),
+          new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now())))),
         ]);
+        clearTimeout(timer);
       },
       stop: async () => {
         clearInterval(refresh);
