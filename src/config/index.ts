@@ -9,3 +9,4 @@ export { renderConfigReference } from './generate-docs.js';
 export { loadNodeFile } from './load-node-file.js';
 export { PACKAGE_VERSION } from './version.js';
 export { CronConfigJobSchema, type CronConfigJob } from './cron-schema.js';
+export { MemoryConfigSchema, type MemoryConfig } from './memory-schema.js';

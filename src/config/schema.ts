@@ -4,6 +4,8 @@
  * Units follow the seed: seconds in config.yaml (node.yaml uses ms, see node-schema.ts).
  */
 import { z } from 'zod';
+import { CronConfigJobSchema } from './cron-schema.js';
+import { MemoryConfigSchema } from './memory-schema.js';
 
 type Doc = { description: string; unit?: string; env?: string };
 const doc = <T extends z.ZodType>(s: T, d: Doc): T => s.meta(d);
@@ -386,9 +388,11 @@ export const ConfigSchema = z.strictObject({
   store: StoreConfigSchema,
   cluster: ClusterConfigSchema,
   llm: LlmConfigSchema,
-  cron: doc(z.array(z.looseObject({ name: z.string() })).default([]), {
-    description: 'Cron jobs reconciled on start',
+  cron: doc(z.array(CronConfigJobSchema).default([]), {
+    description:
+      'Cron jobs reconciled on start (name, schedule, timezone, task or skill+args, overlap, catchup, ...)',
   }),
+  memory: MemoryConfigSchema,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -70,3 +70,4 @@ export {
   type AgentRunnerOptions,
   type AgentTaskResult,
 } from './agent-runner.js';
+export { llmSummarizer, type SummarizeRequest } from './summarizer.js';

@@ -4,7 +4,8 @@ import { loadConfig } from '../../config/index.js';
 import { GatewayError } from '../../protocol/index.js';
 import { startGateway, installProcessHandlers, type RunningGateway } from '../../gateway/index.js';
 import { schedulerService, type Scheduler } from '../../scheduler/index.js';
-import { createAgentRunner, createLlmService } from '../../llm/index.js';
+import { createLlmService, llmSummarizer, type LlmCoordinator } from '../../llm/index.js';
+import { agentFor } from '../agent.js';
 import { localNodeService } from '../../nodes/index.js';
 import { cronService } from '../../cron/index.js';
 import { memoryService } from '../../memory/index.js';
@@ -44,6 +45,7 @@ async function start(flags: StartFlags): Promise<void> {
   // a supervisor that stops us right after it must get a drain, not the default kill by signal.
   let gw: RunningGateway | null = null;
   let scheduler: Scheduler | undefined;
+  let llm: LlmCoordinator | undefined;
   // LLM stream deltas reach the task's subscribers as progress events.
   const onDelta = (taskId: string, text: string) =>
     scheduler?.subscriptions.publish(taskId, 'task.progress', { id: taskId, message: text, stream: true });
@@ -81,10 +83,15 @@ async function start(flags: StartFlags): Promise<void> {
     gw = await startGateway(cfg, {
       services: [
         schedulerService({ onReady: (s) => (scheduler = s) }),
-        createLlmService({ onDelta }),
+        createLlmService({ onDelta, onReady: (c) => (llm = c) }),
+        // Compaction summaries come from the LLM when one is configured, else memory's extractive summary.
+        (ctx) => {
+          if (llm?.configured) ctx.shared.set('memory.summarize', llmSummarizer(llm));
+          return null;
+        },
         cronService(),
         memoryService(),
-        localNodeService({ agent: (skills) => createAgentRunner({ skills }) }),
+        localNodeService({ agent: agentFor }),
       ],
     });
   } catch (err) {

@@ -7,7 +7,7 @@ import { defaultOpenclawDir, loadNodeFile, type NodeFileConfig } from '../../con
 import { createLogger } from '../../observability/index.js';
 import { createDefaultSkills, createSkillRegistry } from '../../skills/index.js';
 import { NodeRuntime } from '../../nodes/index.js';
-import { createAgentRunner } from '../../llm/index.js';
+import { agentFor } from '../agent.js';
 import { NodeIdSchema, type NodeInfo } from '../../protocol/index.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 import { markLongRunning } from '../long-running.js';
@@ -73,7 +73,7 @@ async function runNode(file: NodeFileConfig, f: NodeFlags): Promise<void> {
     concurrency,
     workspaceRoot: f.workspaceDir ?? file.node.workspace_dir ?? join(defaultOpenclawDir(), 'workspaces'),
     skills,
-    agent: createAgentRunner({ skills }),
+    agent: agentFor(skills),
     logger,
     reconnect: {
       enabled: file.reconnect.enabled,
