@@ -8,8 +8,17 @@ import { join } from 'node:path';
 
 const cli = new URL('../bin/openclaw.js', import.meta.url).pathname;
 const home = mkdtempSync(join(tmpdir(), 'openclaw-smoke-'));
-const env = { ...process.env, HOME: home, OPENCLAW_HEADLESS: 'true', OPENCLAW_GATEWAY_PORT: '0', OPENCLAW_METRICS_PORT: '0' };
-const gw = spawn(process.execPath, [cli, 'gateway', 'start', '--headless'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const env = {
+  ...process.env,
+  HOME: home,
+  OPENCLAW_HEADLESS: 'true',
+  OPENCLAW_GATEWAY_PORT: '0',
+  OPENCLAW_METRICS_PORT: '0',
+};
+const gw = spawn(process.execPath, [cli, 'gateway', 'start', '--headless'], {
+  env,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 let url = null;
 let buf = '';
 const fail = (msg) => {
@@ -41,10 +50,15 @@ gw.on('exit', (code) => {
 async function run() {
   const health = await fetch(url.replace(/^ws/, 'http').replace(/\/ws$/, '/health')).then((r) => r.json());
   if (health.status !== 'ok') fail(`health ${JSON.stringify(health)}`);
-  const res = spawnSync(process.execPath, [cli, 'task', 'run', '--gateway', url, '--skill', 'echo', '--args', '{"message":"smoke ok"}', '--json'], { env, encoding: 'utf8' });
+  const res = spawnSync(
+    process.execPath,
+    [cli, 'task', 'run', '--gateway', url, '--skill', 'echo', '--args', '{"message":"smoke ok"}', '--json'],
+    { env, encoding: 'utf8' },
+  );
   if (res.status !== 0) fail(`task run exited ${res.status}: ${res.stderr}`);
   const task = JSON.parse(res.stdout);
-  if (task.status !== 'succeeded' || task.result?.message !== 'smoke ok') fail(`unexpected task ${res.stdout}`);
+  if (task.status !== 'succeeded' || task.result?.message !== 'smoke ok')
+    fail(`unexpected task ${res.stdout}`);
   gw.kill('SIGTERM');
   const code = await new Promise((r) => gw.on('exit', r));
   if (code !== 0) fail(`gateway exited ${code} after SIGTERM`);

@@ -18,7 +18,6 @@ export interface CallContext {
 
 export type MethodHandler = (params: any, ctx: CallContext) => unknown | Promise<unknown>;
 
-
 export class RpcRouter {
   private readonly handlers = new Map<string, MethodHandler>();
 
