@@ -33,6 +33,8 @@ export interface GatewayServerOptions {
   logger: Logger;
   version: string;
   gatewayId: string;
+  /** Extra readiness probe for `/ready` (the store answering); a false or a throw answers 503. */
+  readiness?: () => Promise<boolean>;
   /** Serves non-API GET requests (the Web UI); answers 404 when absent. */
   web?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
   hooks?: {
@@ -222,7 +224,14 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       return;
     }
     if (path === '/ready' && (req.method === 'GET' || req.method === 'HEAD')) {
-      sendJson(res, this.state === 'ok' ? 200 : 503, { status: this.state });
+      // Ready means serving and the store answering (R1.1): a broken disk takes us out of rotation.
+      const storeOk =
+        this.state === 'ok' && (await (this.opts.readiness?.() ?? Promise.resolve(true)).catch(() => false));
+      const status = this.state === 'ok' && !storeOk ? 'starting' : this.state;
+      sendJson(res, storeOk ? 200 : 503, {
+        status,
+        ...(this.state === 'ok' && !storeOk ? { reason: 'store unavailable' } : {}),
+      });
       return;
     }
     if (path === '/api' || path.startsWith('/api/')) {

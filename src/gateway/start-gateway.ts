@@ -130,6 +130,10 @@ export async function startGateway(
       version: PACKAGE_VERSION,
       gatewayId,
       web: createWebHandler(),
+      readiness: async () => {
+        await stores!.meta.get('readiness-probe');
+        return true;
+      },
       hooks: {
         onConnection: (role, event, reason) => {
           const r = role === 'admin' ? 'operator' : role;

@@ -100,7 +100,8 @@ function openFile(
   const dir = dirname(file);
   const name = basename(file);
   try {
-    mkdirSync(dir, { recursive: true });
+    // Owner-only: log lines carry task details, and a writable ~/.openclaw would let others plant config.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
     throw new GatewayError('GW_ERR_CONFIG_INVALID', {
       reason: `logging.output[${index}].path: cannot create directory ${dir}: ${(err as Error).message}`,

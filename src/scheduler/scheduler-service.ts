@@ -98,7 +98,11 @@ export function schedulerService(opts: SchedulerServiceOptions = {}): ServiceFac
       emit: (e: string, p?: unknown) => c.session.emit(e, p),
     });
 
-    r.register('task.submit', async (p, c) => (await scheduler.submit(p, sourceOf(c.clientName))).task);
+    r.register('task.submit', async (p, c) => {
+      // Same answer as REST during a drain: the client retries against the next gateway or start.
+      if (ctx.server.status === 'draining') throw new GatewayError('GW_ERR_GATEWAY_DRAINING');
+      return (await scheduler.submit(p, sourceOf(c.clientName))).task;
+    });
     r.register('task.get', (p) => scheduler.mustGet(p.id));
     r.register('task.list', (p) =>
       scheduler.list({
