@@ -249,7 +249,14 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
         sendError(res, err, { 'retry-after': '5' });
         return;
       }
-      await this.rest.handle(req, res, url, clientOrigin(req, this.trusted).address);
+      const subject = this.certSubject(req);
+      await this.rest.handle(
+        req,
+        res,
+        url,
+        clientOrigin(req, this.trusted).address,
+        subject !== undefined ? { role: this.opts.config.gateway.tls.client_cert_role, subject } : undefined,
+      );
       return;
     }
     if (this.isStrippedUpgrade(req, path)) {
@@ -309,12 +316,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       return;
     }
     const remote = clientOrigin(req, this.trusted).address;
-    const tlsSocket = req.socket as TLSSocket;
-    const cert =
-      g.tls.enabled && g.tls.client_auth !== 'none' && tlsSocket.authorized
-        ? tlsSocket.getPeerCertificate()
-        : null;
-    const certSubject = cert && cert.subject ? String(cert.subject.CN ?? 'client') : undefined;
+    const certSubject = this.certSubject(req);
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const conn = new Connection(
         ws,
@@ -325,6 +327,15 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       this.conns.add(conn);
       ws.once('close', () => this.conns.delete(conn));
     });
+  }
+
+  /** The CN of a client certificate the TLS layer verified against gateway.tls.ca (mTLS), if any. */
+  private certSubject(req: IncomingMessage): string | undefined {
+    const g = this.opts.config.gateway;
+    const tlsSocket = req.socket as TLSSocket;
+    if (!g.tls.enabled || g.tls.client_auth === 'none' || !tlsSocket.authorized) return undefined;
+    const cert = tlsSocket.getPeerCertificate();
+    return cert && cert.subject ? String(cert.subject.CN ?? 'client') : undefined;
   }
 
   private connectionDeps(certSubject: string | undefined) {

@@ -129,7 +129,14 @@ export class RestRouter {
     return methodMismatch ? 'method' : null;
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL, remoteAddress: string): Promise<void> {
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    remoteAddress: string,
+    /** A verified mTLS client certificate, which authenticates like a token (R2.2). */
+    cert?: { role: Role; subject: string },
+  ): Promise<void> {
     const method = req.method ?? 'GET';
     try {
       const m = this.match(method, url.pathname);
@@ -137,8 +144,10 @@ export class RestRouter {
       if (m === 'method') throw new GatewayError('GW_ERR_GATEWAY_NOT_FOUND', { method, path: url.pathname });
       const who = await this.auth.authenticate({
         token: bearerFromHeader(req.headers.authorization),
-        requestedRole: 'operator',
+        requestedRole: cert?.role === 'admin' ? 'admin' : 'operator',
         remoteAddress,
+        certRole: cert?.role,
+        certSubject: cert?.subject,
       });
       const allowed =
         m.route.roles.includes(who.role) || (who.role === 'admin' && m.route.roles.includes('operator'));

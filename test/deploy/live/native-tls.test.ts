@@ -231,6 +231,29 @@ describe('native TLS and mTLS on the gateway', () => {
     assert.equal(certOnly.role, 'node');
   });
 
+  test('REST honours the client certificate too: it authenticates as client_cert_role', async () => {
+    const call = (headers: Record<string, string>) =>
+      new Promise<{ status: number; body: { error?: { code: string } } }>((resolve, reject) => {
+        const req = request(
+          `${gw('require').process.httpUrl}/api/tasks`,
+          { ca: caPem, cert: client.cert, key: client.key, headers },
+          (res) => {
+            let text = '';
+            res.on('data', (d) => (text += d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}') }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    // The certificate carries role node, which may not use the operator API: 403, not 401 for a missing token.
+    const certOnly = await call({});
+    assert.equal(certOnly.status, 403);
+    assert.equal(certOnly.body.error?.code, 'GW_ERR_AUTH_FORBIDDEN_ROLE');
+    const withToken = await call({ authorization: `Bearer ${gw('require').token('operator')}` });
+    assert.equal(withToken.status, 200, 'a token still decides when one is given');
+  });
+
   test('refuses to start with client certificates but no CA to verify them against', async () => {
     // Node would otherwise verify them against the public CAs, and grant client_cert_role to any of them.
     const noCa = await startGatewayExpectingFailure({
