@@ -7,23 +7,14 @@
  * enqueued, or recorded as skipped, missed or failed).
  */
 import type { Logger } from 'pino';
-import {
-  GatewayError,
-  isTerminal,
-  type CronJob,
-  type CronRun,
-  type Task,
-  type TaskSubmitParams,
-} from '../protocol/index.js';
+import { isTerminal, type CronJob, type CronRun, type Task } from '../protocol/index.js';
 import type { CronStore } from '../store/index.js';
-import { batchOps, type CronBatchOps, type EnqueuedMark, type RunEnd, type SlotClaim } from './cron-batch.js';
+import { batchOps, type CronBatchOps, type SlotClaim } from './cron-batch.js';
+import { CronEnqueuer, type CronTaskSink } from './cron-enqueuer.js';
 import { CronSchedule } from './cron-expression.js';
 import { planCatchup } from './catchup-plan.js';
 
-export interface CronTaskSink {
-  submit(params: TaskSubmitParams, source: 'cron'): Promise<{ task: Task }>;
-  get(id: string): Promise<Task | null>;
-}
+export { parseCronKey, type CronTaskSink } from './cron-enqueuer.js';
 
 export interface CronEngineOptions {
   store: CronStore;
@@ -41,6 +32,10 @@ export interface CronEngineOptions {
   maxMissedRecords?: number;
   /** Task ends are written in batches, at most this long (ms) after the end. Default 20. */
   endFlushMs?: number;
+  /** Longest stretch (ms) of submits before yielding to the event loop, so the next tick is not held up. Default 8. */
+  enqueueSliceMs?: number;
+  /** How often the job list is re-read from the store without a poke (ms). Default 10000. */
+  jobRefreshMs?: number;
   /** No timers: the caller drives the engine with `tick()` (tests with an injected clock). Default false. */
   manualTicks?: boolean;
   /** Clock (epoch ms). Default Date.now. */
@@ -49,27 +44,21 @@ export interface CronEngineOptions {
   onMiss?(job: CronJob, count: number): void;
 }
 
-const runKey = (jobId: string, slot: string) => `${jobId}\u0000${slot}`;
 const iso = (ms: number) => new Date(ms).toISOString();
-
-/** The (job, slot) an idempotency key `cron:<job>:<slot>` names; job ids never contain a colon. */
-export function parseCronKey(key: string | undefined): { job_id: string; slot: string } | null {
-  const m = key ? /^cron:([^:]+):(.+)$/.exec(key) : null;
-  return m ? { job_id: m[1]!, slot: m[2]! } : null;
-}
 
 export class CronEngine {
   private timer: NodeJS.Timeout | null = null;
-  private endTimer: NodeJS.Timeout | null = null;
   private running = false;
   private ticking: Promise<void> = Promise.resolve();
-  private enqueuing: Promise<void> = Promise.resolve();
   private schedules = new Map<string, CronSchedule>();
   private jobs = new Map<string, CronJob>();
-  private readonly inFlight = new Set<string>();
-  private ends: RunEnd[] = [];
+  private jobsLoadedAt = -Infinity;
+  private jobsStale = true;
+  /** Each job's next slot, as computed when the timer was armed; a job not yet due is skipped cheaply. */
+  private readonly nextDue = new Map<string, number | null>();
   private lastPrune = 0;
   private readonly batch: CronBatchOps;
+  private readonly q: CronEnqueuer;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly grace: number;
@@ -79,6 +68,18 @@ export class CronEngine {
     this.now = o.now ?? Date.now;
     this.grace = o.misfireGraceMs ?? 10_000;
     this.batch = batchOps(o.store);
+    this.q = new CronEnqueuer({
+      store: o.store,
+      batch: this.batch,
+      tasks: o.tasks,
+      logger: o.logger,
+      now: this.now,
+      jobOf: (id) => this.jobs.get(id),
+      ...(o.enqueueSliceMs !== undefined ? { sliceMs: o.enqueueSliceMs } : {}),
+      endFlushMs: o.manualTicks ? 0 : (o.endFlushMs ?? 20),
+      afterPass: () => this.prune(),
+      ...(o.onFire ? { onFire: o.onFire } : {}),
+    });
   }
 
   /** The job's schedule; jobs with the same expression and zone share one, and so its memo. */
@@ -105,12 +106,12 @@ export class CronEngine {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.ticking;
-    await this.enqueuing;
-    await this.flushEnds();
+    await this.q.settled();
   }
 
-  /** Re-arms the timer after jobs change. */
+  /** Re-reads the jobs and re-arms the timer; call after jobs change. */
   poke(): void {
+    this.jobsStale = true;
     if (!this.running || this.o.manualTicks) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.tick(), 0);
@@ -127,8 +128,7 @@ export class CronEngine {
   /** Resolves when every enqueue started so far has finished (tests, shutdown). */
   async settled(): Promise<void> {
     await this.ticking;
-    await this.enqueuing;
-    await this.flushEnds();
+    await this.q.settled();
   }
 
   /** Settles runs whose tasks ended while we were down, and pending runs left without a predecessor. */
@@ -136,9 +136,9 @@ export class CronEngine {
     const store = this.o.store;
     for (const run of await store.runsByStatus(['enqueued'])) {
       const t = run.task_id ? await this.o.tasks.get(run.task_id) : null;
-      if (t && isTerminal(t.status)) this.taskEnded(t, run);
+      if (t && isTerminal(t.status)) this.q.taskEnded(t, run);
     }
-    await this.flushEnds();
+    await this.q.flush();
     const pending = await store.runsByStatus(['pending']);
     for (const jobId of new Set(pending.map((r) => r.job_id))) {
       const active = await store.activeRuns(jobId);
@@ -156,21 +156,25 @@ export class CronEngine {
     } finally {
       // Even after a store failure the engine must keep ticking; the next tick retries the same slots.
       this.arm(failed);
-      this.enqueuing = this.enqueuing
-        .then(() => this.enqueueClaimed())
-        .catch((err) => this.log.error({ event: 'cron_enqueue_failed', err }, 'cron enqueue pass failed'));
+      this.q.startPass(() => this.running);
     }
   }
 
   private async claimDueSlots(failed: Set<string>): Promise<void> {
     const now = this.now();
-    const jobs = await this.o.store.listJobs();
-    this.jobs = new Map(jobs.map((j) => [j.id, j]));
+    if (this.jobsStale || now - this.jobsLoadedAt >= (this.o.jobRefreshMs ?? 10_000)) {
+      this.jobsStale = false;
+      this.jobsLoadedAt = now;
+      this.jobs = new Map((await this.o.store.listJobs()).map((j) => [j.id, j]));
+      this.nextDue.clear();
+    }
     const claims: Array<Omit<SlotClaim, 'late_ms'> & { at: number }> = [];
     const lastSlots: Array<{ job_id: string; slot: string }> = [];
     const unrecorded = new Map<string, number>();
-    for (const job of jobs) {
+    for (const job of this.jobs.values()) {
       if (!job.enabled) continue;
+      const nd = this.nextDue.get(job.id);
+      if (nd !== undefined && (nd === null || nd > now)) continue;
       try {
         const cap = this.o.maxSlotsPerTick ?? 3600;
         const due = this.schedule(job).between(this.since(job), now, cap + 1);
@@ -242,7 +246,7 @@ export class CronEngine {
 
   /** Sets the timer for the earliest next slot of any enabled job (at most a minute away, so job changes elsewhere are seen). */
   private arm(failed: ReadonlySet<string>): void {
-    if (!this.running || this.o.manualTicks) return;
+    if (!this.running) return;
     let nextAt = Infinity;
     const used = new Map<string, CronSchedule>();
     for (const job of this.jobs.values()) {
@@ -252,104 +256,26 @@ export class CronEngine {
         const s = this.schedule(job);
         used.set(`${job.schedule}\u0000${job.timezone}`, s);
         const n = s.next(this.since(job));
+        this.nextDue.set(job.id, n);
         if (n !== null) nextAt = Math.min(nextAt, n);
+        // Warms the memo for the following tick, so claiming it costs no croner call.
+        if (n !== null) s.next(n);
       } catch {
         // reported by claimDueSlots
       }
     }
     this.schedules = used;
+    if (this.o.manualTicks) return;
     if (this.timer) clearTimeout(this.timer);
     const delay = nextAt === Infinity ? 60_000 : Math.max(0, nextAt - this.now());
     this.timer = setTimeout(() => void this.tick(), Math.min(delay, 60_000));
     this.timer.unref();
   }
 
-  /** Enqueues every claimed run not already being enqueued: new claims, retries and crash leftovers alike. */
-  private async enqueueClaimed(): Promise<void> {
-    const claimed = (await this.o.store.runsByStatus(['claimed'])).filter(
-      (r) => !this.inFlight.has(runKey(r.job_id, r.slot)),
-    );
-    await this.enqueueRuns(claimed);
-    if (this.now() - this.lastPrune >= (this.o.pruneIntervalMs ?? 60_000)) {
-      this.lastPrune = this.now();
-      await this.batch.pruneAll(this.o.keepRuns ?? 1000);
-    }
-  }
-
-  private async enqueueRuns(runs: readonly CronRun[]): Promise<void> {
-    if (runs.length === 0) return;
-    for (const r of runs) this.inFlight.add(runKey(r.job_id, r.slot));
-    const marks: EnqueuedMark[] = [];
-    try {
-      for (const run of runs) {
-        const job = this.jobs.get(run.job_id) ?? (await this.o.store.getJob(run.job_id));
-        if (!job) continue;
-        const task = await this.submit(job, run);
-        if (task)
-          marks.push({ job_id: run.job_id, slot: run.slot, task_id: task.id, fired_at: iso(this.now()) });
-      }
-    } finally {
-      await this.batch.markEnqueued(marks).finally(() => {
-        for (const r of runs) this.inFlight.delete(runKey(r.job_id, r.slot));
-      });
-    }
-  }
-
-  /** Submits the run's task; null when it could not be (retryable: left claimed for the next tick). */
-  private async submit(job: CronJob, run: CronRun): Promise<Task | null> {
-    const t = job.template;
-    const params = {
-      ...(t.task !== undefined ? { task: t.task } : {}),
-      ...(t.skill !== undefined ? { skill: t.skill, args: t.args ?? {} } : {}),
-      ...(t.workspace ? { workspace: t.workspace } : {}),
-      ...(t.timeout !== undefined ? { timeout: t.timeout } : {}),
-      ...(t.priority ? { priority: t.priority } : {}),
-      ...(t.capabilities ? { capabilities: t.capabilities } : {}),
-      idempotency_key: `cron:${job.id}:${run.slot}`,
-    } as TaskSubmitParams;
-    try {
-      const { task } = await this.o.tasks.submit(params, 'cron');
-      this.o.onFire?.(job, run.late_ms ?? 0);
-      this.log.info(
-        {
-          event: 'cron_fired',
-          job: job.name,
-          slot: run.slot,
-          task_id: task.id,
-          late_ms: run.late_ms,
-          workspace: task.workspace,
-        },
-        `fired ${job.name}`,
-      );
-      // The key may return a task that already ended (it ran before a crash): record its end too.
-      if (isTerminal(task.status)) this.taskEnded(task, run);
-      return task;
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (err instanceof GatewayError && err.retryable) {
-        this.log.warn(
-          { event: 'cron_enqueue_retry', job: job.name, slot: run.slot, err: message },
-          'could not enqueue the cron task; retrying at the next tick',
-        );
-        return null;
-      }
-      this.log.error(
-        { event: 'cron_enqueue_failed', job: job.name, slot: run.slot, err: message },
-        'could not enqueue the cron task',
-      );
-      await this.endRuns([
-        {
-          job_id: run.job_id,
-          slot: run.slot,
-          status: 'failed',
-          task_id: null,
-          finished_at: iso(this.now()),
-          duration_ms: null,
-          error: message,
-        },
-      ]);
-      return null;
-    }
+  private async prune(): Promise<void> {
+    if (this.now() - this.lastPrune < (this.o.pruneIntervalMs ?? 60_000)) return;
+    this.lastPrune = this.now();
+    await this.batch.pruneAll(this.o.keepRuns ?? 1000);
   }
 
   /** Claims a slot at this moment outside the schedule (run-now; ignores the overlap policy) and enqueues it. */
@@ -361,49 +287,13 @@ export class CronEngine {
     );
     if (!run) return null;
     this.jobs.set(job.id, job);
-    await this.enqueueRuns([run]);
-    await this.flushEnds();
+    await this.q.enqueue([run]);
+    await this.q.flush();
     return this.o.store.getRun(job.id, slotIso);
   }
 
   /** Records a cron task's outcome (batched); a run waiting for it (overlap: queue) then starts. */
   taskEnded(task: Task, known?: Pick<CronRun, 'job_id' | 'slot'>): void {
-    if (task.source !== 'cron' || !isTerminal(task.status)) return;
-    const at = known ?? parseCronKey(task.idempotency_key);
-    if (!at) return;
-    this.pushEnd({
-      job_id: at.job_id,
-      slot: at.slot,
-      status: task.status as RunEnd['status'],
-      task_id: task.id,
-      finished_at: task.finished_at,
-      duration_ms:
-        task.started_at && task.finished_at
-          ? Date.parse(task.finished_at) - Date.parse(task.started_at)
-          : null,
-      error: task.error?.message ?? null,
-    });
-  }
-
-  private pushEnd(end: RunEnd): void {
-    this.ends.push(end);
-    if (this.endTimer || this.o.manualTicks) return;
-    this.endTimer = setTimeout(() => void this.flushEnds(), this.o.endFlushMs ?? 20);
-  }
-
-  private async flushEnds(): Promise<void> {
-    if (this.endTimer) clearTimeout(this.endTimer);
-    this.endTimer = null;
-    await this.endRuns(this.ends.splice(0));
-  }
-
-  private async endRuns(ends: RunEnd[]): Promise<void> {
-    if (ends.length === 0) return;
-    try {
-      const { promoted } = await this.batch.recordEnds(ends);
-      if (promoted.length > 0) await this.enqueueRuns(promoted);
-    } catch (err) {
-      this.log.error({ event: 'cron_run_update_failed', err }, 'could not record cron run ends');
-    }
+    this.q.taskEnded(task, known);
   }
 }
