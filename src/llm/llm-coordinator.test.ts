@@ -239,7 +239,9 @@ describe('LlmCoordinator', () => {
   test('streams deltas in order and never retries once deltas went out', async () => {
     const chunks = Array.from({ length: 20 }, (_, i) => `t${i} `);
     const a = await track(startOpenAiVendor(sequence({ kind: 'stream', chunks, chunkDelayMs: 2 })));
-    const c = coordinator({ providers: [provider('openai', 'openai', a, { timeoutMs: 200 })] });
+    // Long enough that the first chunk beats the attempt timeout on a loaded CI machine; a timeout before
+    // any delta may legitimately be retried, which is not what this test is about.
+    const c = coordinator({ providers: [provider('openai', 'openai', a, { timeoutMs: 1500 })] });
     const seen: string[] = [];
     const out = await c.chat(ask('stream please'), { onDelta: (t) => seen.push(t) });
     assert.deepEqual(seen, chunks);

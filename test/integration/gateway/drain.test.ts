@@ -103,7 +103,7 @@ describe('graceful drain', () => {
     assert.ok(took < 8000, `exited after ${took} ms; drain_timeout is 1 s`);
   });
 
-  test('a task submitted during the drain waits queued for the next start and does not hold the exit', async () => {
+  test('a submit during the drain is refused as retryable, like REST, and does not hold the exit', async () => {
     const gw = await startTestGateway(cleanup, { config: 'gateway:\n  drain_timeout: 20\n' });
     const token = gw.token('operator');
     const { client } = await operator(gw.wsUrl, token, cleanup);
@@ -114,20 +114,22 @@ describe('graceful drain', () => {
     const exited = gw.stop('SIGTERM');
     await client.waitFor((f) => f.type === 'event' && f.event === 'gateway.draining');
     const late = await client.request('task.submit', { skill: 'echo', args: { message: 'late' } });
-    assert.equal(late.ok, true, JSON.stringify(late));
-    const lateId = late.payload.id as string;
+    assert.equal(late.ok, false, JSON.stringify(late));
+    assert.equal(late.error.code, 'GW_ERR_GATEWAY_DRAINING');
+    assert.equal(late.error.retryable, true);
     assert.equal((await exited).code, 0, gw.stderr());
     const took = Date.now() - t0;
     assert.ok(took < 8000, `drain took ${took} ms for a 1.5 s task (drain_timeout 20 s)`);
-    assert.ok(!client.frames.some(isUpdate(lateId, 'running')), 'nothing is dispatched while draining');
 
-    // Accepted means persisted: the next start runs it.
+    // Nothing half-stored: the next start knows only the first task.
     const again = await startGatewayProcess({ home: gw.home, env: { OPENCLAW_AUTH_SECRET: gw.secret } });
     cleanup.add(() => again.stop('SIGKILL'));
     const { client: c2 } = await operator(again.wsUrl, token, cleanup);
-    await c2.request('task.subscribe', { id: lateId });
-    const got = await c2.request('task.get', { id: lateId });
-    if (got.payload.status !== 'succeeded') await c2.waitFor(isUpdate(lateId, 'succeeded'), 10_000);
+    const list = await c2.request('task.list', {});
+    assert.deepEqual(
+      (list.payload.tasks as Array<{ id: string }>).map((t) => t.id),
+      [first.payload.id],
+    );
     c2.close();
     assert.equal((await again.stop('SIGTERM')).code, 0);
   });
