@@ -78,15 +78,19 @@ export function cronService(): ServiceFactory {
       return res.data;
     });
     const existing = await store.listJobs();
+    const byName = new Map(existing.map((j) => [j.name, j]));
     for (const c of configured) {
-      const prior = existing.find((j) => j.name === c.name);
-      const job = newJob(c, 'config');
-      await store.upsertJob(
-        prior ? { ...job, id: prior.id, created_at: prior.created_at, last_slot: prior.last_slot } : job,
-      );
+      const prior = byName.get(c.name);
+      const fresh = newJob(c, 'config');
+      const job = prior
+        ? { ...fresh, id: prior.id, created_at: prior.created_at, last_slot: prior.last_slot }
+        : fresh;
+      // Unchanged jobs are not written again: a restart with 1,000 configured jobs costs no commits.
+      if (!prior || JSON.stringify(prior) !== JSON.stringify(job)) await store.upsertJob(job);
     }
+    const names = new Set(configured.map((c) => c.name));
     for (const j of existing) {
-      if (j.source === 'config' && !configured.some((c) => c.name === j.name)) await store.removeJob(j.id);
+      if (j.source === 'config' && !names.has(j.name)) await store.removeJob(j.id);
     }
     const jobs = await store.listJobs();
     for (const w of timeoutWarnings(ctx.config, jobs))
