@@ -4,7 +4,9 @@
  * number of idle sockets in the same run?
  *
  * Usage: npx tsx bench/connections.ts [--count 10000] [--clients 4] [--window 64] [--settle 3000]
+ *        [--cpu-prof DIR]
  */
+import { mkdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { createToken, startGateway } from './lib/gateway.js';
 import { scrapeMetrics } from './lib/net.js';
@@ -38,6 +40,7 @@ const CLIENTS = intArg(args, 'clients', 4);
 const WINDOW = intArg(args, 'window', 64);
 const SETTLE_MS = intArg(args, 'settle', 3000);
 const WARMUP = intArg(args, 'warmup', 200);
+const PROF_DIR = args.get('cpu-prof');
 
 interface Opened {
   type: 'opened';
@@ -136,7 +139,11 @@ function summarizeOpen(
 async function gatewayPhase(): Promise<PhaseResult> {
   const home = tempDir('conn');
   const token = await createToken(home, 'operator');
-  const gw = await startGateway({ home });
+  if (PROF_DIR) mkdirSync(PROF_DIR, { recursive: true });
+  const gw = await startGateway({
+    home,
+    ...(PROF_DIR ? { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] } : {}),
+  });
   onCleanup(() => gw.stop().then(() => undefined));
   const heap = async () => {
     if (!gw.metricsUrl) return Number.NaN;

@@ -3,7 +3,11 @@
  * a bare `ws` server answering frames of the same size (p50 and p99), measured in the same run?
  *
  * Usage: npx tsx bench/rpc-latency.ts [--count 10000] [--block 500] [--warmup 1000] [--no-client]
+ *        [--cpu-prof DIR] [--alt-cli PATH]
+ *   --alt-cli adds a second gateway from another build (e.g. a snapshot with a proposal applied, see
+ *   snapshot-build.sh) as one more target in the same interleaved blocks.
  */
+import { mkdirSync } from 'node:fs';
 import type { WebSocket, RawData } from 'ws';
 import { createToken, startGateway } from './lib/gateway.js';
 import { closeRaw, openRaw } from './lib/raw-client.js';
@@ -29,6 +33,8 @@ const COUNT = intArg(args, 'count', 10_000);
 const BLOCK = Math.min(COUNT, intArg(args, 'block', 500));
 const WARMUP = intArg(args, 'warmup', 1000);
 const WITH_CLIENT = !args.has('no-client');
+const PROF_DIR = args.get('cpu-prof');
+const ALT_CLI = args.get('alt-cli');
 
 const requestFrame = (i: number): string => `{"type":"req","id":"r${i}","method":"health"}`;
 
@@ -88,7 +94,11 @@ async function main(): Promise<void> {
   console.log(`machine: ${machineLine()}`);
   const home = tempDir('rpc');
   const token = await createToken(home, 'operator');
-  const gw = await startGateway({ home });
+  if (PROF_DIR) mkdirSync(PROF_DIR, { recursive: true });
+  const gw = await startGateway({
+    home,
+    ...(PROF_DIR ? { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] } : {}),
+  });
   onCleanup(() => gw.stop().then(() => undefined));
 
   const gwWs = await openRaw(gw.wsUrl, token);
@@ -114,6 +124,19 @@ async function main(): Promise<void> {
     { name: 'bare ws (floor)', run: (n, o) => roundTrips(bareWs, n, o, checkBare), samples: [] },
     { name: 'gateway health', run: (n, o) => roundTrips(gwWs, n, o, checkGateway), samples: [] },
   ];
+  if (ALT_CLI) {
+    const altHome = tempDir('rpc-alt');
+    const altToken = await createToken(altHome, 'operator', ALT_CLI);
+    const alt = await startGateway({ home: altHome, cli: ALT_CLI });
+    onCleanup(() => alt.stop().then(() => undefined));
+    const altWs = await openRaw(alt.wsUrl, altToken);
+    onCleanup(() => closeRaw(altWs));
+    targets.push({
+      name: 'ALT build gateway health',
+      run: (n, o) => roundTrips(altWs, n, o, checkGateway),
+      samples: [],
+    });
+  }
   if (WITH_CLIENT) {
     // Informational: the same call through the project's GatewayClient (zod-validated frames, promises).
     const { GatewayClient } = await import('../src/client/index.js');
@@ -182,6 +205,15 @@ async function main(): Promise<void> {
     `\nframes: request ${Buffer.byteLength(requestFrame(12345))} B, reply ${replyBytes} B (both targets)`,
   );
   printTable(rows);
+  const alt = sums.find((x) => x.name === 'ALT build gateway health');
+  if (alt) {
+    const a50 = alt.s.p50 / floor.p50;
+    const a99 = alt.s.p99 / floor.p99;
+    console.log(
+      `ALT build: p50 ${fmt(a50, 2)}x ${verdict(a50 <= TARGET_RATIO)}, p99 ${fmt(a99, 2)}x ` +
+        `${verdict(a99 <= TARGET_RATIO)} (${ALT_CLI})`,
+    );
+  }
   const gwSum = sums[1]!.s;
   const r50 = gwSum.p50 / floor.p50;
   const r99 = gwSum.p99 / floor.p99;

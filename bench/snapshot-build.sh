@@ -6,7 +6,7 @@
 # Usage: bench/snapshot-build.sh DEST [PATCH...]
 #   Copies src/, bin/, package.json and the tsconfigs of this repo to DEST, links node_modules,
 #   applies each PATCH (unified diff against the repo root, `git diff` format) and compiles with
-#   tsconfig.build.json. Then run a benchmark against it with
+#   tsconfig.build.json (then scripts/bundle.mjs, if a patch added it). Then run a benchmark with
 #   OPENCLAW_BENCH_CLI=DEST/bin/openclaw.js npx tsx bench/<name>.ts
 set -eu
 if [ $# -lt 1 ]; then
@@ -26,4 +26,8 @@ done
 # Type errors elsewhere in a tree that others are editing must not stop the build: tsc still emits.
 (cd "$dest" && "$repo/node_modules/.bin/tsc" -p tsconfig.build.json) || echo "note: tsc reported errors (output emitted anyway)" >&2
 test -f "$dest/dist/src/cli/main.js"
+# Proposal 06 adds a bundling step to the build; run it when a patch brought it in.
+if [ -f "$dest/scripts/bundle.mjs" ]; then
+  (cd "$dest" && node scripts/bundle.mjs)
+fi
 echo "$dest/bin/openclaw.js"

@@ -11,16 +11,26 @@
  *
  * Usage: npx tsx bench/task-throughput.ts [--count 5000] [--window 64] [--concurrency 64] [--rounds 1]
  *        [--warmup 300] [--mode closed|burst] [--systems gateway,bullmq,bullmq-aof] [--cpu-prof DIR]
+ *        [--synchronous full|normal] [--log-level LEVEL] [--probe 300] [--alt-cli PATH]
+ *        [--node local|external]
+ *   --probe: after the loaded run, that many tasks one at a time (an idle system), for the unloaded
+ *   submit-to-start latency. --node external: the one node is a separate `openclaw node register`
+ *   process instead of the gateway's built-in local node (its CPU is counted as server CPU).
+ *   --alt-cli adds the system `gateway-alt`: the same flow against another build (e.g. a snapshot with
+ *   a proposal applied, see snapshot-build.sh), measured in the same run.
  */
-import { mkdirSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import { createToken, startGateway, type BenchGateway } from './lib/gateway.js';
+import { CLI, createToken, gatewayEnv, startGateway, type BenchGateway } from './lib/gateway.js';
 import { freePort } from './lib/net.js';
 import {
   cleanup,
   cpuMs,
   nextMessage,
   onCleanup,
+  sleep,
   spawnHelper,
   spawnTracked,
   stopChild,
@@ -50,15 +60,25 @@ const CONCURRENCY = intArg(args, 'concurrency', 64);
 const ROUNDS = intArg(args, 'rounds', 1);
 const WARMUP = intArg(args, 'warmup', 300);
 const MODE = args.get('mode') ?? 'closed';
-const SYSTEMS = (args.get('systems') ?? 'gateway,bullmq,bullmq-aof').split(',');
+const ALT_CLI = args.get('alt-cli');
+const SYSTEMS = (args.get('systems') ?? `gateway,${ALT_CLI ? 'gateway-alt,' : ''}bullmq,bullmq-aof`).split(
+  ',',
+);
 const PROF_DIR = args.get('cpu-prof');
 /** `store.synchronous` of the gateway: `full` (default, fsync per commit) or `normal` (for diagnosis). */
 const SYNCHRONOUS = args.get('synchronous') ?? 'full';
 if (SYNCHRONOUS !== 'full' && SYNCHRONOUS !== 'normal')
   throw new Error('--synchronous must be full or normal');
+/** Gateway `logging.level`; default the gateway's own (info). */
+const LOG_LEVEL = args.get('log-level');
+const PROBE = intArg(args, 'probe', 300);
+/** `local`: the gateway's built-in node; `external`: a separate `openclaw node register` process. */
+const NODE_MODE = args.get('node') ?? 'local';
+if (NODE_MODE !== 'local' && NODE_MODE !== 'external') throw new Error('--node must be local or external');
 if (MODE !== 'closed' && MODE !== 'burst') throw new Error('--mode must be closed or burst');
 for (const s of SYSTEMS)
-  if (!['gateway', 'bullmq', 'bullmq-aof'].includes(s)) throw new Error(`unknown system ${s}`);
+  if (!['gateway', 'gateway-alt', 'bullmq', 'bullmq-aof'].includes(s)) throw new Error(`unknown system ${s}`);
+if (SYSTEMS.includes('gateway-alt') && !ALT_CLI) throw new Error('gateway-alt needs --alt-cli PATH');
 
 /** What is known about one task; every instant is epoch ms on this machine's clock. */
 interface Rec {
@@ -97,6 +117,8 @@ interface SystemResult {
   serverCpuMsPerTask: number;
   clientCpuMsPerTask: number;
   errors: number;
+  /** Submit-to-start with one task at a time (nothing else in the system). */
+  idleToStart: Summary;
 }
 
 /** Completion bookkeeping shared by both drivers: records by id, and waiters for their end. */
@@ -131,22 +153,23 @@ interface TaskLike {
   error: { code: string; message: string } | null;
 }
 
-async function gatewayDriver(): Promise<Driver & { gw: BenchGateway }> {
+async function gatewayDriver(cli?: string): Promise<Driver & { gw: BenchGateway }> {
   const home = tempDir('tput');
-  const token = await createToken(home, 'operator');
+  const token = await createToken(home, 'operator', cli);
   const nodeFlags: string[] = [];
   if (PROF_DIR) {
     mkdirSync(PROF_DIR, { recursive: true });
     nodeFlags.push('--cpu-prof', '--cpu-prof-dir', PROF_DIR);
   }
-  // The built-in local node is the one node. With the default synchronous: full an acknowledged
-  // submit has been fsynced; `normal` survives a process crash but not a power cut.
+  // One node: the built-in local node, or a separate node process. With the default synchronous: full
+  // an acknowledged submit has been fsynced; `normal` survives a process crash but not a power cut.
+  const localNode = NODE_MODE === 'local' ? `    concurrency: ${CONCURRENCY}\n` : '    enabled: false\n';
   const gw = await startGateway({
     home,
-    configYaml:
-      `gateway:\n  local_node:\n    concurrency: ${CONCURRENCY}\n` +
-      `store:\n  synchronous: ${SYNCHRONOUS}\n`,
+    configYaml: `gateway:\n  local_node:\n${localNode}` + `store:\n  synchronous: ${SYNCHRONOUS}\n`,
     nodeFlags,
+    ...(cli ? { cli } : {}),
+    ...(LOG_LEVEL ? { env: { OPENCLAW_LOG_LEVEL: LOG_LEVEL } } : {}),
   });
   onCleanup(() => gw.stop().then(() => undefined));
   const { GatewayClient } = await import('../src/client/index.js');
@@ -159,6 +182,32 @@ async function gatewayDriver(): Promise<Driver & { gw: BenchGateway }> {
     requestTimeoutMs: 120_000,
   });
   await client.connect();
+  let nodeProc: ChildProcess | undefined;
+  if (NODE_MODE === 'external') {
+    const nodeToken = await createToken(home, 'node', cli);
+    const out = openSync(join(home, 'node.stdout'), 'a');
+    const node = spawnTracked(
+      process.execPath,
+      [
+        ...[cli ?? CLI, 'node', 'register', '--gateway', gw.wsUrl, '--node-id', 'bench-node'],
+        ...['--capabilities', 'echo', '--concurrency', String(CONCURRENCY), '--auth-token', nodeToken],
+        ...['--workspace-dir', join(home, 'node-workspaces')],
+      ],
+      {
+        cwd: home,
+        env: gatewayEnv(home, LOG_LEVEL ? { OPENCLAW_LOG_LEVEL: LOG_LEVEL } : {}),
+        stdio: ['ignore', out, out],
+      },
+    );
+    closeSync(out);
+    nodeProc = node;
+    onCleanup(() => stopChild(node).then(() => undefined));
+    for (let i = 0; i < 200; i++) {
+      const l = (await client.request('node.list')) as { nodes: unknown[] };
+      if (l.nodes.length > 0) break;
+      await sleep(50);
+    }
+  }
   const nodes = (await client.request('node.list')) as { nodes: Array<{ id: string; concurrency: number }> };
   if (nodes.nodes.length !== 1 || nodes.nodes[0]!.concurrency !== CONCURRENCY) {
     throw new Error(`expected one node at concurrency ${CONCURRENCY}, got ${JSON.stringify(nodes.nodes)}`);
@@ -206,9 +255,10 @@ async function gatewayDriver(): Promise<Driver & { gw: BenchGateway }> {
       };
       await Promise.all(Array.from({ length: 16 }, lane));
     },
-    serverCpuMs: () => cpuMs(gw.pid),
+    serverCpuMs: () => cpuMs(gw.pid) + (nodeProc ? cpuMs(nodeProc.pid!) : 0),
     async close() {
       await client.close();
+      if (nodeProc) await stopChild(nodeProc);
       await gw.stop();
     },
   };
@@ -294,7 +344,12 @@ async function bullmqDriver(durable: boolean): Promise<Driver> {
 const STALL_MS = 30_000;
 
 /** Runs `count` tasks through `d`; returns the ids in acknowledgement order and the wall time. */
-async function drive(d: Driver, count: number): Promise<{ ids: string[]; elapsedMs: number }> {
+async function drive(
+  d: Driver,
+  count: number,
+  window = WINDOW,
+  mode = MODE,
+): Promise<{ ids: string[]; elapsedMs: number }> {
   const ids: string[] = [];
   let next = 0;
   let completed = 0;
@@ -310,7 +365,7 @@ async function drive(d: Driver, count: number): Promise<{ ids: string[]; elapsed
       const i = next++;
       const id = await d.submit(i);
       ids.push(id);
-      if (MODE === 'closed') await finished(id);
+      if (mode === 'closed') await finished(id);
     }
   };
   let watchdog: NodeJS.Timeout | undefined;
@@ -321,8 +376,8 @@ async function drive(d: Driver, count: number): Promise<{ ids: string[]; elapsed
     }, 1000);
   });
   try {
-    await Promise.race([Promise.all(Array.from({ length: WINDOW }, lane)), stalled]);
-    if (MODE === 'burst') await Promise.race([Promise.all(ids.map(finished)), stalled]);
+    await Promise.race([Promise.all(Array.from({ length: window }, lane)), stalled]);
+    if (mode === 'burst') await Promise.race([Promise.all(ids.map(finished)), stalled]);
   } finally {
     clearInterval(watchdog);
   }
@@ -339,11 +394,14 @@ async function measure(name: string, make: () => Promise<Driver>): Promise<Syste
     const serverCpu = d.serverCpuMs() - cpu0;
     const clientUsage = process.cpuUsage(client0);
     await d.finish(ids);
+    const probe = await drive(d, PROBE, 1, 'closed');
+    await d.finish(probe.ids);
     const recs = ids.map((id) => d.records.get(id)!);
-    const errors = recs.filter((r) => r.error);
+    const probeRecs = probe.ids.map((id) => d.records.get(id)!);
+    const errors = [...recs, ...probeRecs].filter((r) => r.error);
     if (errors.length)
       console.log(`${name}: ${errors.length} tasks did not succeed, e.g. ${errors[0]!.error}`);
-    const lat = (f: (r: Rec) => number) => summarize(recs.map(f).filter(Number.isFinite));
+    const lat = (f: (r: Rec) => number, of = recs) => summarize(of.map(f).filter(Number.isFinite));
     return {
       name,
       n: ids.length,
@@ -356,6 +414,7 @@ async function measure(name: string, make: () => Promise<Driver>): Promise<Syste
       serverCpuMsPerTask: serverCpu / ids.length,
       clientCpuMsPerTask: (clientUsage.user + clientUsage.system) / 1000 / ids.length,
       errors: errors.length,
+      idleToStart: lat((r) => r.start! - r.submit!, probeRecs),
     };
   } finally {
     await d.close();
@@ -363,7 +422,8 @@ async function measure(name: string, make: () => Promise<Driver>): Promise<Syste
 }
 
 const LABELS: Record<string, string> = {
-  gateway: `gateway (local node, synchronous=${SYNCHRONOUS})`,
+  gateway: `gateway (${NODE_MODE} node, synchronous=${SYNCHRONOUS})`,
+  'gateway-alt': `gateway ALT build (${NODE_MODE} node, synchronous=${SYNCHRONOUS})`,
   bullmq: 'bullmq (redis defaults: RDB, no AOF)',
   'bullmq-aof': 'bullmq (redis AOF appendfsync always)',
 };
@@ -381,7 +441,11 @@ async function main(): Promise<void> {
     for (const sys of order) {
       const label = LABELS[sys]!;
       const r = await measure(label, () =>
-        sys === 'gateway' ? gatewayDriver() : bullmqDriver(sys === 'bullmq-aof'),
+        sys === 'gateway'
+          ? gatewayDriver()
+          : sys === 'gateway-alt'
+            ? gatewayDriver(ALT_CLI)
+            : bullmqDriver(sys === 'bullmq-aof'),
       );
       console.log(
         `  round ${round + 1} ${label}: ${fmt(r.tasksPerSec, 0)} tasks/s, submit-to-start p50 ${fmt(r.toStart.p50)} ms`,
@@ -407,6 +471,8 @@ async function main(): Promise<void> {
       'ack p99',
       'done p50',
       'done p99',
+      'idle start p50',
+      'idle start p99',
       'srv CPU ms/task',
       'cli CPU ms/task',
     ],
@@ -421,6 +487,8 @@ async function main(): Promise<void> {
       fmt(r.toAck.p99),
       fmt(r.toComplete.p50),
       fmt(r.toComplete.p99),
+      fmt(r.idleToStart.p50),
+      fmt(r.idleToStart.p99),
       fmt(r.serverCpuMsPerTask, 3),
       fmt(r.clientCpuMsPerTask, 3),
     ]),
@@ -428,22 +496,25 @@ async function main(): Promise<void> {
   console.log(
     'latencies in ms from submit: start = worker/node began running it, claim = queue handed it out,',
   );
-  console.log('ack = submit acknowledged, done = completion event received by the producer');
-  const gw = picked.find((r) => r.name === LABELS.gateway);
-  if (gw) {
-    for (const b of picked.filter((r) => r !== gw)) {
+  console.log('ack = submit acknowledged, done = completion event received by the producer;');
+  console.log(`idle start = submit-to-start of ${PROBE} tasks run one at a time after the loaded run`);
+  const bulls = picked.filter((r) => r.name.startsWith('bullmq'));
+  for (const gw of picked.filter((r) => r.name.startsWith('gateway'))) {
+    for (const b of bulls) {
       const x = gw.tasksPerSec / b.tasksPerSec;
       console.log(
-        `gateway/${b.name}: throughput ${ratio(gw.tasksPerSec, b.tasksPerSec)} ` +
+        `${gw.name.split(' (')[0]} / ${b.name}: throughput ${ratio(gw.tasksPerSec, b.tasksPerSec)} ` +
           `(target >= ${TARGET_RATIO.toFixed(1)}x: ${verdict(x >= TARGET_RATIO)}), ` +
           `start p50 ${ratio(gw.toStart.p50, b.toStart.p50)}, p99 ${ratio(gw.toStart.p99, b.toStart.p99)}`,
       );
     }
     console.log(
-      `target gateway submit-to-start p50 at most ${TARGET_START_P50_MS} ms: ${fmt(gw.toStart.p50)} ms ` +
-        `${verdict(gw.toStart.p50 <= TARGET_START_P50_MS)}`,
+      `target ${gw.name} submit-to-start p50 at most ${TARGET_START_P50_MS} ms: ` +
+        `under load ${fmt(gw.toStart.p50)} ms ${verdict(gw.toStart.p50 <= TARGET_START_P50_MS)}, ` +
+        `idle ${fmt(gw.idleToStart.p50)} ms ${verdict(gw.idleToStart.p50 <= TARGET_START_P50_MS)}`,
     );
   }
+  if (ALT_CLI) console.log(`ALT build: ${ALT_CLI}`);
   if (PROF_DIR) console.log(`gateway CPU profiles: ${PROF_DIR}`);
   printResult('task-throughput', {
     count: COUNT,

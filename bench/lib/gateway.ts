@@ -11,8 +11,8 @@ import { REPO_ROOT, rssBytes, spawnTracked, stopChild, tempDir } from './process
 /** The CLI entry point; `OPENCLAW_BENCH_CLI` points the benchmarks at another build (e.g. a snapshot). */
 export const CLI = process.env.OPENCLAW_BENCH_CLI ?? join(REPO_ROOT, 'bin', 'openclaw.js');
 
-export function assertBuilt(): void {
-  const entry = join(CLI, '..', '..', 'dist', 'src', 'cli', 'main.js');
+export function assertBuilt(cli = CLI): void {
+  const entry = join(cli, '..', '..', 'dist', 'src', 'cli', 'main.js');
   if (!existsSync(entry)) {
     throw new Error(`${entry} is missing; build first: npx tsc -p tsconfig.build.json`);
   }
@@ -51,13 +51,16 @@ export interface StartGatewayOptions {
   /** Extra node flags for the gateway process (e.g. `--cpu-prof`). Default none. */
   nodeFlags?: string[];
   readyTimeoutMs?: number;
+  /** CLI entry point to run. Default `CLI`. */
+  cli?: string;
 }
 
 export async function startGateway(opts: StartGatewayOptions = {}): Promise<BenchGateway> {
-  assertBuilt();
+  const cli = opts.cli ?? CLI;
+  assertBuilt(cli);
   const home = opts.home ?? tempDir('gw');
   const port = await freePort();
-  const args = [...(opts.nodeFlags ?? []), CLI, 'gateway', 'start', '--headless'];
+  const args = [...(opts.nodeFlags ?? []), cli, 'gateway', 'start', '--headless'];
   if (opts.configYaml !== undefined) {
     const file = join(home, 'bench-config.yaml');
     writeFileSync(file, opts.configYaml);
@@ -108,9 +111,13 @@ export async function startGateway(opts: StartGatewayOptions = {}): Promise<Benc
 }
 
 /** Issues a token with the CLI against `home`'s data dir (creating the secret when there is none). */
-export async function createToken(home: string, role: 'operator' | 'admin' | 'node'): Promise<string> {
-  assertBuilt();
-  const child = spawn(process.execPath, [CLI, 'token', 'create', '--role', role, '--json'], {
+export async function createToken(
+  home: string,
+  role: 'operator' | 'admin' | 'node',
+  cli = CLI,
+): Promise<string> {
+  assertBuilt(cli);
+  const child = spawn(process.execPath, [cli, 'token', 'create', '--role', role, '--json'], {
     cwd: home,
     env: gatewayEnv(home),
     stdio: ['ignore', 'pipe', 'pipe'],
