@@ -1,5 +1,5 @@
 /** @module The Anthropic provider through the official `@anthropic-ai/sdk`. */
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { ChatRequest } from './chat-types.js';
 import {
   AnthropicStreamAccumulator,
@@ -8,13 +8,17 @@ import {
 } from './anthropic-translate.js';
 import type { AttemptOptions, AttemptResult, ProviderAdapter, ProviderSettings } from './provider-adapter.js';
 
+/** Imported on the first call, like the OpenAI SDK (see openai-adapter.ts). */
+let sdk: Promise<typeof import('@anthropic-ai/sdk')> | undefined;
+
 export function createAnthropicAdapter(settings: ProviderSettings): ProviderAdapter {
   const clients = new Map<string, Anthropic>();
-  const client = (apiKey: string | undefined): Anthropic => {
+  const client = async (apiKey: string | undefined): Promise<Anthropic> => {
     const id = apiKey ?? '';
     let c = clients.get(id);
     if (!c) {
-      c = new Anthropic({
+      const { default: Sdk } = await (sdk ??= import('@anthropic-ai/sdk'));
+      c = new Sdk({
         // An explicit key keeps the SDK from reading profiles or ANTHROPIC_AUTH_TOKEN on its own.
         apiKey: apiKey ?? '',
         ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}),
@@ -31,14 +35,14 @@ export function createAnthropicAdapter(settings: ProviderSettings): ProviderAdap
     type: 'anthropic',
     async chat(model: string, request: ChatRequest, options: AttemptOptions): Promise<AttemptResult> {
       const body = toAnthropicRequest(model, request, settings.maxTokens);
-      const sdk = client(options.apiKey);
+      const api = await client(options.apiKey);
       if (!options.onDelta) {
         const params = { ...body, stream: false } as unknown as Anthropic.MessageCreateParamsNonStreaming;
-        const msg = await sdk.messages.create(params, { signal: options.signal });
+        const msg = await api.messages.create(params, { signal: options.signal });
         return fromAnthropicMessage(msg, model);
       }
       const params = { ...body, stream: true } as unknown as Anthropic.MessageCreateParamsStreaming;
-      const stream = await sdk.messages.create(params, { signal: options.signal });
+      const stream = await api.messages.create(params, { signal: options.signal });
       const acc = new AnthropicStreamAccumulator();
       for await (const event of stream) {
         options.onActivity?.();

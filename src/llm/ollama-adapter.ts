@@ -1,5 +1,6 @@
 /** @module The Ollama provider through the official `ollama` SDK. */
-import { Ollama } from 'ollama';
+/** Imported on the first call, like the OpenAI SDK (see openai-adapter.ts). */
+let sdk: Promise<typeof import('ollama')> | undefined;
 import type { ChatRequest } from './chat-types.js';
 import { OllamaStreamAccumulator, fromOllamaResponse, toOllamaRequest } from './ollama-translate.js';
 import {
@@ -78,6 +79,7 @@ export function createOllamaAdapter(settings: ProviderSettings): ProviderAdapter
   return {
     type: 'ollama',
     async chat(model: string, request: ChatRequest, options: AttemptOptions): Promise<AttemptResult> {
+      const { Ollama } = await (sdk ??= import('ollama'));
       const client = new Ollama({
         host: settings.baseUrl ?? 'http://127.0.0.1:11434',
         fetch: attemptFetch(options.signal),

@@ -1,5 +1,5 @@
 /** @module OpenAI and OpenAI-compatible providers through the official `openai` SDK. */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ChatChoice, ChatRequest, FinishReason, ToolCall, Usage } from './chat-types.js';
 import { usageOf } from './chat-types.js';
 import {
@@ -167,13 +167,20 @@ export class OpenAiStreamAccumulator {
   }
 }
 
+/**
+ * The SDK is imported on the first call: a gateway that never talks to this provider does not pay
+ * its start-up time and memory (the three SDKs together are most of what a gateway loads).
+ */
+let sdk: Promise<typeof import('openai')> | undefined;
+
 export function createOpenAiAdapter(settings: ProviderSettings): ProviderAdapter {
   const clients = new Map<string, OpenAI>();
-  const client = (apiKey: string | undefined): OpenAI => {
+  const client = async (apiKey: string | undefined): Promise<OpenAI> => {
     const id = apiKey ?? '';
     let c = clients.get(id);
     if (!c) {
-      c = new OpenAI({
+      const { default: Sdk } = await (sdk ??= import('openai'));
+      c = new Sdk({
         // Compatible servers often need no key, but the SDK refuses to start without one.
         apiKey: apiKey ?? 'not-needed',
         ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}),
@@ -191,10 +198,10 @@ export function createOpenAiAdapter(settings: ProviderSettings): ProviderAdapter
     type: settings.type,
     async chat(model: string, request: ChatRequest, options: AttemptOptions): Promise<AttemptResult> {
       const body = toOpenAiBody(model, request);
-      const sdk = client(options.apiKey);
+      const api = await client(options.apiKey);
       if (!options.onDelta) {
         const params = { ...body, stream: false } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming;
-        const res = await sdk.chat.completions.create(params, { signal: options.signal });
+        const res = await api.chat.completions.create(params, { signal: options.signal });
         return fromOpenAiCompletion(res, model);
       }
       const params = {
@@ -202,7 +209,7 @@ export function createOpenAiAdapter(settings: ProviderSettings): ProviderAdapter
         stream: true,
         stream_options: { include_usage: true },
       } as unknown as OpenAI.ChatCompletionCreateParamsStreaming;
-      const stream = await sdk.chat.completions.create(params, { signal: options.signal });
+      const stream = await api.chat.completions.create(params, { signal: options.signal });
       const acc = new OpenAiStreamAccumulator();
       for await (const chunk of stream) {
         options.onActivity?.();

@@ -2,7 +2,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, realpath, writeFile } from 'node:fs/promises';
 import { dirname, extname, relative, sep } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { z } from 'zod';
 import { GatewayError } from '../protocol/index.js';
 import { abortErrorFrom, raceAbort } from './abort.js';
@@ -118,6 +118,9 @@ export function createBrowserSkill(options: BrowserSkillOptions = {}): BrowserSk
       );
     }
     try {
+      // Imported on first use: playwright-core adds about 80 MB of RSS and half a second or more to
+      // every start of a gateway whose local node declares `browser`, used or not.
+      const { chromium } = await import('playwright-core');
       return await chromium.launch({
         executablePath,
         headless: true,

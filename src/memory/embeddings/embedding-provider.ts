@@ -1,5 +1,5 @@
 /** @module Embedding providers behind one interface; the shipped one speaks the OpenAI-compatible /embeddings API. */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { GatewayError } from '../../protocol/index.js';
 import type { MemoryEmbeddingsConfig } from '../../config/memory-schema.js';
 
@@ -26,26 +26,37 @@ export interface OpenAIEmbeddingsOptions {
 /** `/embeddings` of OpenAI, Ollama (`/v1`), vLLM, LM Studio and other compatible servers, via the official SDK. */
 export class OpenAIEmbeddings implements EmbeddingProvider {
   readonly model: string;
-  readonly #client: OpenAI;
+  /** Made on the first embed: the SDK import would cost every gateway start, and most never embed. */
+  #client: Promise<OpenAI> | undefined;
   readonly #o: OpenAIEmbeddingsOptions;
 
   constructor(options: OpenAIEmbeddingsOptions) {
     this.#o = options;
     this.model = options.dimensions ? `${options.model}@${options.dimensions}` : options.model;
-    this.#client = new OpenAI({
-      apiKey: options.apiKey ?? process.env.OPENAI_API_KEY ?? 'not-needed',
-      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
-      // The indexer retries on its own schedule; a search falls back to full text at once.
-      maxRetries: 0,
-      timeout: options.timeoutMs ?? 10_000,
-    });
+  }
+
+  #sdk(): Promise<OpenAI> {
+    const o = this.#o;
+    this.#client ??= import('openai').then(
+      ({ default: Sdk }) =>
+        new Sdk({
+          apiKey: o.apiKey ?? process.env.OPENAI_API_KEY ?? 'not-needed',
+          ...(o.baseURL ? { baseURL: o.baseURL } : {}),
+          // The indexer retries on its own schedule; a search falls back to full text at once.
+          maxRetries: 0,
+          timeout: o.timeoutMs ?? 10_000,
+        }),
+    );
+    return this.#client;
   }
 
   async embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     let res: OpenAI.CreateEmbeddingResponse;
     try {
-      res = await this.#client.embeddings.create(
+      res = await (
+        await this.#sdk()
+      ).embeddings.create(
         {
           model: this.#o.model,
           input: [...texts],
