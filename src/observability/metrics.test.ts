@@ -100,4 +100,14 @@ describe('connectionFailureReason', () => {
     assert.equal(connectionFailureReason('handshake_timeout'), 'handshake_timeout');
     assert.equal(connectionFailureReason('ECONNRESET from 10.0.0.7'), 'error');
   });
+
+  test('maps the catalogue codes a refused connection carries onto the bounded reasons', () => {
+    assert.equal(connectionFailureReason('GW_ERR_AUTH_INVALID'), 'auth');
+    assert.equal(connectionFailureReason('GW_ERR_AUTH_REQUIRED'), 'auth');
+    assert.equal(connectionFailureReason('GW_ERR_AUTH_FORBIDDEN_ROLE'), 'forbidden_role');
+    assert.equal(connectionFailureReason('GW_ERR_AUTH_RATE_LIMITED'), 'rate_limited');
+    assert.equal(connectionFailureReason('GW_ERR_PROTOCOL_VERSION'), 'version');
+    assert.equal(connectionFailureReason('GW_ERR_PROTOCOL_INVALID_PARAMS'), 'protocol');
+    assert.equal(connectionFailureReason('GW_ERR_GATEWAY_INTERNAL'), 'error');
+  });
 });

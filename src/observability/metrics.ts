@@ -38,10 +38,23 @@ export interface MetricsOptions {
 
 /** Maps any string to the bounded reason set, so a label never carries free text. */
 export function connectionFailureReason(reason: string): ConnectionFailureReason {
-  return (CONNECTION_FAILURE_REASONS as readonly string[]).includes(reason)
-    ? (reason as ConnectionFailureReason)
-    : 'error';
+  if ((CONNECTION_FAILURE_REASONS as readonly string[]).includes(reason))
+    return reason as ConnectionFailureReason;
+  return BY_CODE[reason] ?? (reason.startsWith('GW_ERR_PROTOCOL_') ? 'protocol' : 'error');
 }
+
+/** Catalogue codes the gateway reports a refused connection with, folded into the bounded label set. */
+const BY_CODE: Record<string, ConnectionFailureReason> = {
+  GW_ERR_AUTH_REQUIRED: 'auth',
+  GW_ERR_AUTH_INVALID: 'auth',
+  GW_ERR_AUTH_FORBIDDEN_ROLE: 'forbidden_role',
+  GW_ERR_AUTH_RATE_LIMITED: 'rate_limited',
+  GW_ERR_AUTH_ORIGIN_FORBIDDEN: 'origin',
+  GW_ERR_PROTOCOL_VERSION: 'version',
+  GW_ERR_PROTOCOL_HANDSHAKE_TIMEOUT: 'handshake_timeout',
+  GW_ERR_PROTOCOL_MESSAGE_TOO_LARGE: 'too_large',
+  GW_ERR_GATEWAY_DRAINING: 'draining',
+};
 
 /** Creates a fresh registry holding every gateway metric, with label sets pre-initialised at zero. */
 export function createMetrics(options: MetricsOptions = {}) {
