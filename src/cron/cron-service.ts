@@ -133,10 +133,10 @@ export function cronService(): ServiceFactory {
     r.register('cron.add', (p) => add(p));
     r.register('cron.list', async () => ({ jobs: (await store.listJobs()).map(withNext) }));
     r.register('cron.remove', (p) => remove(p.id));
-    r.register('cron.runs', async (p) => ({
-      id: (await find(p.id)).id,
-      runs: await store.listRuns((await find(p.id)).id, p.limit ?? 50),
-    }));
+    r.register('cron.runs', async (p) => {
+      const j = await find(p.id);
+      return { id: j.id, runs: await store.listRuns(j.id, p.limit ?? 50) };
+    });
     r.register('cron.run', (p) => runNow(p.id));
 
     const ops = ['operator', 'admin'] as const;
