@@ -32,7 +32,12 @@ export function exitCodeFor(err: unknown): ExitCode {
     ) {
       return EXIT.UNREACHABLE;
     }
-    if (err.code.startsWith('GW_ERR_CONFIG_') || err.code === 'GW_ERR_PROTOCOL_INVALID_PARAMS')
+    // Requests the gateway refused as malformed (a bad cron expression too) are usage errors.
+    if (
+      err.code.startsWith('GW_ERR_CONFIG_') ||
+      err.code === 'GW_ERR_PROTOCOL_INVALID_PARAMS' ||
+      err.code === 'GW_ERR_CRON_INVALID'
+    )
       return EXIT.USAGE;
     if (err.code === 'GW_ERR_TASK_TIMEOUT') return EXIT.TIMEOUT;
     if (err.code === 'GW_ERR_TASK_CANCELLED') return EXIT.CANCELLED;

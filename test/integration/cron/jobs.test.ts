@@ -88,10 +88,11 @@ describe('cron jobs through the CLI, REST and config.yaml', () => {
       'Mars/Base',
       'hi',
     ]);
-    assert.equal(badTz.code, 1);
+    assert.equal(badTz.code, 2, 'a refused cron job is a usage error');
     assert.match(badTz.stderr, /timezone "Mars\/Base" is not an IANA time zone .*\[GW_ERR_CRON_INVALID\]/);
     const badExpr = await cli(['add', '--name', 'x', '--schedule', '* * *', 'hi']);
     assert.match(badExpr.stderr, /schedule "\* \* \*": has 3 fields/);
+    assert.equal(badExpr.code, 2);
     const dup = await cli(['add', '--name', 'from-config', '--schedule', '* * * * *', 'hi']);
     assert.match(dup.stderr, /a job named from-config exists already/);
     const badArgs = await cli([
