@@ -1,6 +1,7 @@
 /** @module The Anthropic provider through the official `@anthropic-ai/sdk`. */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ChatRequest } from './chat-types.js';
+import { clientPerKey } from './client-per-key.js';
 import {
   AnthropicStreamAccumulator,
   fromAnthropicMessage,
@@ -12,25 +13,18 @@ import type { AttemptOptions, AttemptResult, ProviderAdapter, ProviderSettings }
 let sdk: Promise<typeof import('@anthropic-ai/sdk')> | undefined;
 
 export function createAnthropicAdapter(settings: ProviderSettings): ProviderAdapter {
-  const clients = new Map<string, Anthropic>();
-  const client = async (apiKey: string | undefined): Promise<Anthropic> => {
-    const id = apiKey ?? '';
-    let c = clients.get(id);
-    if (!c) {
-      const { default: Sdk } = await (sdk ??= import('@anthropic-ai/sdk'));
-      c = new Sdk({
-        // An explicit key keeps the SDK from reading profiles or ANTHROPIC_AUTH_TOKEN on its own.
-        apiKey: apiKey ?? '',
-        ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}),
-        // Our retry loop owns backoff; SDK retries would multiply attempts and hide 429s.
-        maxRetries: 0,
-        timeout: settings.timeoutMs,
-        logLevel: 'off',
-      });
-      clients.set(id, c);
-    }
-    return c;
-  };
+  const client = clientPerKey(async (apiKey): Promise<Anthropic> => {
+    const { default: Sdk } = await (sdk ??= import('@anthropic-ai/sdk'));
+    return new Sdk({
+      // An explicit key keeps the SDK from reading profiles or ANTHROPIC_AUTH_TOKEN on its own.
+      apiKey: apiKey ?? '',
+      ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}),
+      // Our retry loop owns backoff; SDK retries would multiply attempts and hide 429s.
+      maxRetries: 0,
+      timeout: settings.timeoutMs,
+      logLevel: 'off',
+    });
+  });
   return {
     type: 'anthropic',
     async chat(model: string, request: ChatRequest, options: AttemptOptions): Promise<AttemptResult> {

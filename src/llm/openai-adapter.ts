@@ -1,6 +1,7 @@
 /** @module OpenAI and OpenAI-compatible providers through the official `openai` SDK. */
 import type OpenAI from 'openai';
 import type { ChatChoice, ChatRequest, FinishReason, ToolCall, Usage } from './chat-types.js';
+import { clientPerKey } from './client-per-key.js';
 import { usageOf } from './chat-types.js';
 import {
   MalformedResponseError,
@@ -174,26 +175,19 @@ export class OpenAiStreamAccumulator {
 let sdk: Promise<typeof import('openai')> | undefined;
 
 export function createOpenAiAdapter(settings: ProviderSettings): ProviderAdapter {
-  const clients = new Map<string, OpenAI>();
-  const client = async (apiKey: string | undefined): Promise<OpenAI> => {
-    const id = apiKey ?? '';
-    let c = clients.get(id);
-    if (!c) {
-      const { default: Sdk } = await (sdk ??= import('openai'));
-      c = new Sdk({
-        // Compatible servers often need no key, but the SDK refuses to start without one.
-        apiKey: apiKey ?? 'not-needed',
-        ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}),
-        // Our retry loop owns backoff; SDK retries would multiply attempts and hide 429s.
-        maxRetries: 0,
-        timeout: settings.timeoutMs,
-        // The SDK would write to the console, bypassing the redacting JSON logger.
-        logLevel: 'off',
-      });
-      clients.set(id, c);
-    }
-    return c;
-  };
+  const client = clientPerKey(async (apiKey): Promise<OpenAI> => {
+    const { default: Sdk } = await (sdk ??= import('openai'));
+    return new Sdk({
+      // Compatible servers often need no key, but the SDK refuses to start without one.
+      apiKey: apiKey ?? 'not-needed',
+      ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}),
+      // Our retry loop owns backoff; SDK retries would multiply attempts and hide 429s.
+      maxRetries: 0,
+      timeout: settings.timeoutMs,
+      // The SDK would write to the console, bypassing the redacting JSON logger.
+      logLevel: 'off',
+    });
+  });
   return {
     type: settings.type,
     async chat(model: string, request: ChatRequest, options: AttemptOptions): Promise<AttemptResult> {
