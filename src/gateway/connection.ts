@@ -27,6 +27,8 @@ import type { Session, SessionRegistry, SessionSink } from './session-registry.j
 export interface Principal {
   role: Role;
   principal: string;
+  /** The token's `sub`, when it names whom it was issued to (for node tokens: the node id). */
+  subject?: string | undefined;
 }
 
 export interface ConnectionDeps {
@@ -296,6 +298,19 @@ export class Connection {
     }
     const who = await this.deps.authenticate(params, this.headerToken, this.remoteAddress);
     if (this.state !== 'handshake') return; // closed (e.g. handshake timeout) while verifying
+    // A token issued to one node cannot be used to impersonate another (and take over its tasks).
+    if (
+      params.role === 'node' &&
+      who.role === 'node' &&
+      who.subject &&
+      who.principal.startsWith('token:') &&
+      params.node?.id !== who.subject
+    ) {
+      throw new GatewayError('GW_ERR_AUTH_FORBIDDEN_ROLE', {
+        role: 'node',
+        action: `connect as node ${params.node?.id} with a token issued to ${who.subject}`,
+      });
+    }
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
 
