@@ -75,7 +75,28 @@ async function runToEnd(params: Record<string, unknown>): Promise<Task> {
   throw new Error(`task ${task.id} did not end`);
 }
 
+/** Sum of every sample of a metric family in the exposition text (all label sets). */
+async function metricSum(name: string): Promise<number> {
+  const text = await (await fetch(gw.metricsUrl!)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = line.match(/^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/);
+    if (m && m[1] === name) sum += Number(m[3]);
+  }
+  return sum;
+}
+
 test('an instruction runs as LLM call -> shell tool -> answer, and the workspace records every step', async () => {
+  const seed = [
+    'openclaw_llm_requests_total',
+    'openclaw_llm_tokens_total',
+    'openclaw_llm_latency_seconds_count',
+    'openclaw_memory_entries_total',
+    'openclaw_workspace_count',
+  ];
+  const before = Object.fromEntries(
+    await Promise.all(seed.map(async (n) => [n, await metricSum(n)] as const)),
+  );
   const t = await runToEnd({ task: '執行每日報告生成: run echo hello', workspace: 'reports' });
   assert.equal(t.status, 'succeeded', JSON.stringify(t.error));
   assert.match(String((t.result as { answer: string }).answer), /printed: hello/);
