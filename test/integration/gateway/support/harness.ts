@@ -44,7 +44,12 @@ export function randomSecret(): string {
 /** Mints a token with the gateway's configured secret, as `openclaw token create` would, in-process. */
 export function mintToken(secret: string, role: Role, ttlSeconds?: number): string {
   const svc = createTokenService({ secret, revocations: new InMemoryRevocationStore() });
-  return svc.issue({ role, subject: `test-${role}`, ...(ttlSeconds ? { ttlSeconds } : {}) }).token;
+  // A node token with a subject may connect only as that node id; these tests use several ids.
+  return svc.issue({
+    role,
+    ...(role === 'node' ? {} : { subject: `test-${role}` }),
+    ...(ttlSeconds ? { ttlSeconds } : {}),
+  }).token;
 }
 
 export interface TestGateway extends GatewayProcess {
