@@ -138,6 +138,22 @@ test('an instruction runs as LLM call -> shell tool -> answer, and the workspace
     results: unknown[];
   };
   assert.ok(en.results.length > 0, 'English memory search finds the answer');
+
+  // The seed 10.1 LLM and memory metrics move with these events (2 LLM calls, 8 + 9 + 40 + 60 tokens).
+  const after = Object.fromEntries(
+    await Promise.all(seed.map(async (n) => [n, await metricSum(n)] as const)),
+  );
+  assert.equal(after.openclaw_llm_requests_total! - before.openclaw_llm_requests_total!, 2);
+  assert.equal(after.openclaw_llm_tokens_total! - before.openclaw_llm_tokens_total!, 117);
+  assert.equal(after.openclaw_llm_latency_seconds_count! - before.openclaw_llm_latency_seconds_count!, 2);
+  assert.ok(
+    after.openclaw_memory_entries_total! > before.openclaw_memory_entries_total!,
+    'memory entries counted',
+  );
+  assert.ok(
+    after.openclaw_workspace_count! >= before.openclaw_workspace_count! + 1,
+    'the new workspace is counted',
+  );
 });
 
 test('a provider error that echoes the key reaches the task, and the node, without the key', async () => {
