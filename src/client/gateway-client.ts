@@ -1,8 +1,10 @@
 /** @module The typed protocol v1 client used by the CLI, nodes, the web tests and integration tests. */
 import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
 import {
   CLOSE,
+  batchWritesPerTurn,
   GatewayError,
   PROTOCOL_VERSION,
   parseFrame,
@@ -67,6 +69,8 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
   readonly #events = new EventStream();
   #state: ClientState = 'idle';
   #ws: WebSocket | undefined;
+  /** Corks #ws's socket for the rest of the turn (`batchWritesPerTurn`). */
+  #hold: () => void = () => {};
   #attempt: ConnectionAttempt | undefined;
   #keepalive: Keepalive | undefined;
   #result: ConnectResult | undefined;
@@ -139,6 +143,7 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
     const done = this.#pending.add(id, method, options.timeoutMs ?? this.#o.requestTimeoutMs);
     const frame: RequestFrame = { type: 'req', id, method };
     if (params !== undefined) frame.params = params as Record<string, unknown>;
+    this.#hold();
     ws.send(JSON.stringify(frame), (err) => {
       if (err) this.#pending.fail(id, unreachable(this.#o.url, err.message));
     });
@@ -235,16 +240,19 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
     if (o.token !== undefined) params.auth = { token: o.token };
     if (o.node) params.node = o.node;
     if (this.#session !== undefined) params.resume = { session: this.#session, last_seq: this.lastSeq };
-    const attempt = startConnectionAttempt(o, params, this.#newId(), (ws, result) => this.#adopt(ws, result));
+    const attempt = startConnectionAttempt(o, params, this.#newId(), (ws, result, socket) =>
+      this.#adopt(ws, result, socket),
+    );
     this.#attempt = attempt;
     return attempt.done.finally(() => {
       if (this.#attempt === attempt) this.#attempt = undefined;
     });
   }
 
-  #adopt(ws: WebSocket, result: ConnectResult): void {
+  #adopt(ws: WebSocket, result: ConnectResult, socket: Duplex | undefined): void {
     const wasReconnecting = this.#state === 'reconnecting';
     this.#ws = ws;
+    this.#hold = batchWritesPerTurn(socket);
     this.#result = result;
     // Without a replay nothing can arrive twice, and a fresh session may number its events from 1 again.
     if (!result.session.resumed || result.session.id !== this.#session) this.#events.reset();
@@ -319,7 +327,9 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
 
   /** Answers go only to the connection that asked: request ids mean nothing on another connection. */
   #send(ws: WebSocket, frame: object): void {
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws === this.#ws) this.#hold();
+    ws.send(JSON.stringify(frame));
   }
 
   #sleep(ms: number): Promise<void> {

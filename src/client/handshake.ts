@@ -1,5 +1,6 @@
 /** @module One connection attempt: open the socket, send `connect`, wait for the ConnectResult. */
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
 import {
   ConnectResultSchema,
@@ -49,7 +50,7 @@ export function startConnectionAttempt(
   o: ResolvedClientOptions,
   params: ConnectParams,
   connectId: string,
-  onEstablished: (ws: WebSocket, result: ConnectResult) => void,
+  onEstablished: (ws: WebSocket, result: ConnectResult, socket: Duplex | undefined) => void,
 ): ConnectionAttempt {
   let abort: (err: GatewayError) => void = noop;
   let closed: Promise<void> = Promise.resolve();
@@ -71,6 +72,11 @@ export function startConnectionAttempt(
     // Kept for the socket's whole life: ws emits 'error' on terminate() during the upgrade, and an
     // EventEmitter 'error' without a listener would crash the process.
     ws.on('error', noop);
+    // The TCP (or TLS) socket underneath, for batching writes (`batchWritesPerTurn`).
+    let socket: Duplex | undefined;
+    ws.once('upgrade', (res: IncomingMessage) => {
+      socket = res.socket;
+    });
     closed = new Promise((resolve) => ws.once('close', () => resolve()));
 
     let settled = false;
@@ -137,7 +143,7 @@ export function startConnectionAttempt(
       }
       finish();
       resolve(result.data);
-      onEstablished(ws, result.data);
+      onEstablished(ws, result.data, socket);
     };
     const onClose = (code: number, reason: Buffer): void => {
       const text = reason.toString();

@@ -246,7 +246,8 @@ export const StoreConfigSchema = z
       description: 'SQLite file inside the data dir',
     }),
     synchronous: doc(z.enum(['full', 'normal']).default('full'), {
-      description: 'SQLite fsync policy: full survives power loss, normal survives process crashes',
+      description:
+        'Durability of acknowledged writes: full acks only after the WAL is fsynced (survives power loss; one fsync per batch, off the event loop), normal survives process crashes',
     }),
     encryption_key: doc(z.string().optional(), {
       description: 'Encrypts the whole database at rest',

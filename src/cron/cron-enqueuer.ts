@@ -110,20 +110,22 @@ export class CronEnqueuer {
         const t0 = performance.now();
         const start = i;
         const marks: EnqueuedMark[] = [];
+        const submits: Promise<void>[] = [];
+        const one = async (run: CronRun): Promise<void> => {
+          const job = this.o.jobOf(run.job_id) ?? (await this.o.store.getJob(run.job_id));
+          const task = job ? await this.submit(job, run) : null;
+          if (task)
+            marks.push({ job_id: run.job_id, slot: run.slot, task_id: task.id, fired_at: iso(this.o.now()) });
+        };
         try {
+          // The slice's submits run together: the store commits them in one transaction and one
+          // fsync, where one after another each would wait for its own.
           while (i < runs.length && (i === start || performance.now() - t0 < budget)) {
-            const run = runs[i++]!;
-            const job = this.o.jobOf(run.job_id) ?? (await this.o.store.getJob(run.job_id));
-            const task = job ? await this.submit(job, run) : null;
-            if (task)
-              marks.push({
-                job_id: run.job_id,
-                slot: run.slot,
-                task_id: task.id,
-                fired_at: iso(this.o.now()),
-              });
+            submits.push(one(runs[i++]!));
           }
+          await Promise.all(submits);
         } finally {
+          await Promise.allSettled(submits);
           await this.o.batch.markEnqueued(marks).finally(() => {
             for (let k = start; k < i; k++) this.inFlight.delete(runKey(runs[k]!));
           });

@@ -3,9 +3,11 @@
  * connection (bad frame, throwing handler) is answered or closes that socket only, never the process.
  */
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import {
   CLOSE,
+  batchWritesPerTurn,
   ConnectParamsSchema,
   GatewayError,
   PREAUTH_MAX_FRAME_BYTES,
@@ -77,6 +79,8 @@ export class Connection {
   private handshaking = false;
   private readonly queued: Array<{ buf: Buffer; isBinary: boolean }> = [];
   /** This connection's delivery end of its session; compared by identity when the socket closes. */
+  /** Corks the socket for the rest of the turn: frames sent together leave in one write. */
+  private readonly hold: () => void;
   private readonly sink: SessionSink = { send: (f) => this.send(f) };
   private readonly pending = new Map<
     string,
@@ -88,7 +92,9 @@ export class Connection {
     private readonly deps: ConnectionDeps,
     readonly remoteAddress: string,
     private readonly headerToken: string | undefined,
+    socket?: Duplex,
   ) {
+    this.hold = batchWritesPerTurn(socket);
     this.handshakeTimer = setTimeout(() => {
       this.fail(
         new GatewayError('GW_ERR_PROTOCOL_HANDSHAKE_TIMEOUT', { timeout_ms: deps.handshakeTimeoutMs }),
@@ -168,6 +174,7 @@ export class Connection {
   private send(frame: object): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     this.deps.onMessage('out');
+    this.hold();
     this.ws.send(JSON.stringify(frame));
   }
 

@@ -323,6 +323,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
         this.connectionDeps(certSubject),
         remote,
         bearerFromHeader(req.headers.authorization),
+        socket,
       );
       this.conns.add(conn);
       ws.once('close', () => this.conns.delete(conn));

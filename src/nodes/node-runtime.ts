@@ -211,7 +211,8 @@ export class NodeRuntime {
         });
       }
       await this.report('task.complete', done, true);
-      this.log.info(
+      // The gateway logs task_completed at info for every task; this line repeats it from the node.
+      this.log.debug(
         { event: 'task_done', task_id: task.id, workspace: task.workspace, duration_ms: Date.now() - t0 },
         'task done',
       );

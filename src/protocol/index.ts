@@ -7,3 +7,4 @@ export * from './handshake.js';
 export * from './methods.js';
 export * from './close-codes.js';
 export * from './cron.js';
+export * from './write-batching.js';

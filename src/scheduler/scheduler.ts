@@ -143,7 +143,8 @@ export class Scheduler extends EventEmitter {
     );
     if (!res.created) return res;
     this.index(res.task);
-    this.log.info(
+    // Per-task steps log at debug; task_completed (and every failure) stays at info, as in seed 10.3.
+    this.log.debug(
       {
         event: 'task_submitted',
         task_id: task.id,
@@ -273,12 +274,18 @@ export class Scheduler extends EventEmitter {
 
   async started(nodeId: string, id: string): Promise<void> {
     await this.heldBy(nodeId, id);
-    await this.tasks.renewLease(id, nodeId, this.leaseMs, this.now());
-    await this.tasks.appendLog(id, {
-      ts: new Date(this.now()).toISOString(),
-      level: 'info',
-      message: `started on ${nodeId}`,
-    });
+    // The node waits for this answer before it runs the skill, and nothing here has to be durable
+    // first (the claim set the lease; the log line is history), so the answer does not wait for them.
+    void Promise.all([
+      this.tasks.renewLease(id, nodeId, this.leaseMs, this.now()),
+      this.tasks.appendLog(id, {
+        ts: new Date(this.now()).toISOString(),
+        level: 'info',
+        message: `started on ${nodeId}`,
+      }),
+    ]).catch((err: unknown) =>
+      this.log.warn({ event: 'task_start_record_failed', task_id: id, err }, 'could not record the start'),
+    );
   }
 
   async renew(nodeId: string, id: string): Promise<boolean> {
@@ -449,29 +456,37 @@ export class Scheduler extends EventEmitter {
     while (progress && this.idx.queuedCount > 0) {
       progress = false;
       for (const node of this.nodes.withFreeSlots()) {
-        if (this.nodes.get(node.id) !== node || this.nodes.freeSlots(node.id) <= 0) continue;
-        const t = await this.tasks.claimNext({
-          capabilities: node.capabilities,
-          tags: node.tags,
-          nodeId: node.id,
-          leaseMs: this.leaseMs,
-          now: this.now(),
-        });
-        if (!t) continue;
-        progress = true;
-        this.nodes.hold(node.id, t.id);
-        this.transitioned(t, 'queued');
-        this.log.info(
-          {
-            event: 'task_started',
-            task_id: t.id,
-            node_id: node.id,
-            workspace: t.workspace,
-            attempt: t.attempt,
-          },
-          'task assigned',
+        if (this.nodes.get(node.id) !== node) continue;
+        const free = Math.min(this.nodes.freeSlots(node.id), this.idx.queuedCount);
+        if (free <= 0) continue;
+        // One claim per free slot, issued together; each still takes the best task the ones before it
+        // left (claims run one after another inside the store).
+        const claims = Array.from({ length: free }, () =>
+          this.tasks.claimNext({
+            capabilities: node.capabilities,
+            tags: node.tags,
+            nodeId: node.id,
+            leaseMs: this.leaseMs,
+            now: this.now(),
+          }),
         );
-        node.send('task.assigned', { task: t, lease_ms: this.leaseMs });
+        for (const t of await Promise.all(claims)) {
+          if (!t) continue;
+          progress = true;
+          this.nodes.hold(node.id, t.id);
+          this.transitioned(t, 'queued');
+          this.log.debug(
+            {
+              event: 'task_started',
+              task_id: t.id,
+              node_id: node.id,
+              workspace: t.workspace,
+              attempt: t.attempt,
+            },
+            'task assigned',
+          );
+          node.send('task.assigned', { task: t, lease_ms: this.leaseMs });
+        }
       }
     }
   }

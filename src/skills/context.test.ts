@@ -17,12 +17,13 @@ after(async () => {
 });
 
 describe('createSkillContext', () => {
-  test('creates a separate directory per task inside the workspace', async () => {
+  test('gives each task its own directory inside the workspace, made only by skills that use it', async () => {
     const a = await createSkillContext({ taskId: 'task-a', workspaceDir: join(dir, 'ws') });
     const b = await createSkillContext({ taskId: 'task-b', workspaceDir: join(dir, 'ws') });
     assert.notEqual(a.workDir, b.workDir);
     assert.equal(relative(a.workspaceDir, a.workDir), join('.tasks', 'task-a'));
-    assert.ok((await stat(a.workDir)).isDirectory());
+    assert.ok((await stat(a.workspaceDir)).isDirectory());
+    await assert.rejects(stat(a.workDir), { code: 'ENOENT' });
     assert.equal(a.signal.aborted, false);
     assert.equal(a.timeoutMs, undefined);
   });

@@ -26,14 +26,22 @@ export function taskDirName(taskId: string): string {
   return safe === '' || /^\.+$/.test(safe) ? `_${safe}` : safe;
 }
 
+/** Workspace directories this process has already created; a task does not pay a mkdir for each. */
+const createdWorkspaces = new Set<string>();
+
 /**
- * Creates the workspace and the task directory and returns the context to pass to `invoke`. Separate
- * task directories keep concurrent tasks on one node from sharing working files (SPEC R5.2).
+ * Creates the workspace directory (once per process) and returns the context to pass to `invoke`.
+ * Separate task directories keep concurrent tasks on one node from sharing working files (SPEC R5.2);
+ * the skills that work in theirs (shell, browser) create it on first use, so a task that never
+ * touches the disk (echo, an LLM-only step) neither leaves an empty directory behind nor pays for one.
  */
 export async function createSkillContext(options: CreateSkillContextOptions): Promise<SkillContext> {
   const workspaceDir = resolve(options.workspaceDir);
   const workDir = resolve(options.workDir ?? join(workspaceDir, '.tasks', taskDirName(options.taskId)));
-  await mkdir(workDir, { recursive: true });
+  if (!createdWorkspaces.has(workspaceDir)) {
+    await mkdir(workspaceDir, { recursive: true });
+    createdWorkspaces.add(workspaceDir);
+  }
   const progress = options.progress ?? (() => {});
   return {
     taskId: options.taskId,

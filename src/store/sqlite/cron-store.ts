@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3-multiple-ciphers';
 import type { CronJob, CronRun, CronRunStatus } from '../../protocol/index.js';
 import type { CronRunClaim, CronRunPatch, CronStore } from '../types.js';
 import { runMigrations, type Migration } from './migrations.js';
+import { durableWrite, NO_BARRIER, type Durable } from './durable-write.js';
 import { guard } from './sqlite-errors.js';
 
 const CRON_MIGRATIONS: readonly Migration[] = [
@@ -86,8 +87,10 @@ export class SqliteCronStore implements CronStore {
   readonly #enqueued: Database.Statement;
   readonly #end: Database.Statement;
   readonly #promote: Database.Statement;
-  constructor(db: Database.Database) {
+  readonly #durable: Durable;
+  constructor(db: Database.Database, durable: Durable = NO_BARRIER) {
     this.#db = db;
+    this.#durable = durable;
     runMigrations(db, CRON_MIGRATIONS, { component: 'cron' });
     // The status is decided inside the INSERT, so no other writer can slip in between the look at
     // the job's running runs and the claim (another tick, a task end, another gateway process).
@@ -124,11 +127,16 @@ export class SqliteCronStore implements CronStore {
       RETURNING *`);
   }
 
+  /** Runs one write and resolves once it is durable. */
+  #write<T>(fn: () => T): Promise<T> {
+    return durableWrite(this.#durable, fn);
+  }
+
   async claimSlots(
     claims: readonly SqliteSlotClaim[],
     lastSlots: ReadonlyArray<{ job_id: string; slot: string }>,
   ): Promise<CronRun[]> {
-    return guard(() =>
+    return this.#write(() =>
       this.#db
         .transaction(() => {
           const out: CronRun[] = [];
@@ -153,7 +161,7 @@ export class SqliteCronStore implements CronStore {
     marks: ReadonlyArray<{ job_id: string; slot: string; task_id: string; fired_at: string }>,
   ): Promise<void> {
     if (marks.length === 0) return;
-    guard(() =>
+    await this.#write(() =>
       this.#db
         .transaction(() => {
           for (const m of marks) this.#enqueued.run(m);
@@ -164,7 +172,7 @@ export class SqliteCronStore implements CronStore {
 
   async recordEnds(ends: readonly SqliteRunEnd[]): Promise<{ ended: CronRun[]; promoted: CronRun[] }> {
     if (ends.length === 0) return { ended: [], promoted: [] };
-    return guard(() =>
+    return this.#write(() =>
       this.#db
         .transaction(() => {
           const ended: CronRun[] = [];
@@ -187,7 +195,7 @@ export class SqliteCronStore implements CronStore {
   }
 
   async pruneAll(keep: number): Promise<void> {
-    guard(() =>
+    await this.#write(() =>
       this.#db
         .transaction(() => {
           const ids = this.#db.prepare('SELECT id FROM cron_jobs').pluck().all() as string[];
@@ -213,7 +221,7 @@ export class SqliteCronStore implements CronStore {
 
   async upsertJob(job: CronJob): Promise<CronJob> {
     const { last_slot, ...rest } = job;
-    guard(() =>
+    await this.#write(() =>
       this.#db
         .prepare(
           `INSERT INTO cron_jobs (id, name, job_json, last_slot) VALUES (?, ?, ?, ?)
@@ -245,11 +253,13 @@ export class SqliteCronStore implements CronStore {
   }
 
   async removeJob(id: string): Promise<boolean> {
-    return guard(() => this.#db.prepare('DELETE FROM cron_jobs WHERE id = ?').run(id)).changes > 0;
+    return (
+      (await this.#write(() => this.#db.prepare('DELETE FROM cron_jobs WHERE id = ?').run(id))).changes > 0
+    );
   }
 
   async setLastSlot(id: string, slot: string): Promise<void> {
-    guard(() =>
+    await this.#write(() =>
       this.#db
         .prepare('UPDATE cron_jobs SET last_slot = ? WHERE id = ? AND (last_slot IS NULL OR last_slot < ?)')
         .run(slot, id, slot),
@@ -257,7 +267,7 @@ export class SqliteCronStore implements CronStore {
   }
 
   async claimRun(c: CronRunClaim): Promise<boolean> {
-    const res = guard(() =>
+    const res = await this.#write(() =>
       this.#db
         .prepare(
           `INSERT INTO cron_runs (job_id, slot, status, late_ms) SELECT ?, ?, ?, ?
@@ -279,7 +289,7 @@ export class SqliteCronStore implements CronStore {
     const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
     if (entries.length > 0) {
       const cols = entries.map(([k]) => `${k} = ?`).join(', ');
-      guard(() =>
+      await this.#write(() =>
         this.#db
           .prepare(`UPDATE cron_runs SET ${cols} WHERE job_id = ? AND slot = ?`)
           .run(...entries.map(([, v]) => v as never), jobId, slot),
@@ -322,7 +332,7 @@ export class SqliteCronStore implements CronStore {
   }
 
   async pruneRuns(jobId: string, keep: number): Promise<void> {
-    guard(() =>
+    await this.#write(() =>
       this.#db
         .prepare(
           `DELETE FROM cron_runs WHERE job_id = ? AND status IN ${ENDED} AND slot NOT IN

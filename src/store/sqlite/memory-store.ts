@@ -18,6 +18,7 @@ import type {
 } from '../types.js';
 import { runMigrations } from './migrations.js';
 import { MEMORY_MIGRATIONS } from './memory-schema.js';
+import { durableWrite, NO_BARRIER, type Durable } from './durable-write.js';
 import { guard } from './sqlite-errors.js';
 
 const KINDS: readonly MemoryKind[] = ['note', 'fact', 'message', 'tool_call', 'summary'];
@@ -155,12 +156,21 @@ function norm(v: Float32Array): number {
 export class SqliteWorkspaceStore implements WorkspaceStore {
   readonly #db: Database.Database;
 
-  constructor(db: Database.Database) {
+  readonly #durable: Durable;
+
+  /** `durable` is `SqliteDatabase.durable`: every write resolves only after it (default: at once). */
+  constructor(db: Database.Database, durable: Durable = NO_BARRIER) {
     this.#db = db;
+    this.#durable = durable;
     // Sorts and FTS merges may spill to temp files, which the cipher does not cover: keep them in memory
     // so that no workspace content ever reaches the disk unencrypted (R6.3).
     db.pragma('temp_store = MEMORY');
     runMigrations(db, MEMORY_MIGRATIONS, { component: 'memory' });
+  }
+
+  /** Runs one write and resolves once it is durable. */
+  #write<T>(fn: () => T): Promise<T> {
+    return durableWrite(this.#durable, fn);
   }
 
   #insert(e: NewMemoryEntry): number | null {
@@ -207,7 +217,7 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
   }
 
   async append(entry: NewMemoryEntry): Promise<{ entry: MemoryEntry; created: boolean }> {
-    return guard(() =>
+    return this.#write(() =>
       this.#db
         .transaction(() => {
           const seq = this.#insert(entry);
@@ -222,7 +232,7 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
   }
 
   async appendMany(entries: readonly NewMemoryEntry[]): Promise<{ inserted: number; skipped: number }> {
-    return guard(() =>
+    return this.#write(() =>
       this.#db
         .transaction(() => {
           let inserted = 0;
@@ -300,7 +310,7 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
   }
 
   async compact(c: CompactionCommit): Promise<MemoryEntry> {
-    return guard(() =>
+    return this.#write(() =>
       this.#db
         .transaction(() => {
           const seq = this.#insert({
@@ -398,7 +408,7 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
   }
 
   async delete(workspace: string): Promise<boolean> {
-    return guard(() =>
+    return this.#write(() =>
       this.#db
         .transaction(() => {
           // Entries first, one by one through the triggers, so the FTS index loses them too.
@@ -423,7 +433,7 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
   }
 
   async setVector(seq: number, model: string, vector: Float32Array): Promise<void> {
-    guard(() =>
+    await this.#write(() =>
       this.#db
         .prepare(
           `INSERT INTO memory_vectors (seq, workspace, model, dim, vector)

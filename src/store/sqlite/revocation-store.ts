@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { GatewayError } from '../../protocol/index.js';
 import type { RevocationStore } from '../types.js';
+import { durableWrite, NO_BARRIER, type Durable } from './durable-write.js';
 import { guard } from './sqlite-errors.js';
 
 export class SqliteRevocationStore implements RevocationStore {
@@ -10,7 +11,10 @@ export class SqliteRevocationStore implements RevocationStore {
   >;
   readonly #isRevoked: Database.Statement<[string], { one: number }>;
 
-  constructor(db: Database.Database) {
+  readonly #durable: Durable;
+
+  constructor(db: Database.Database, durable: Durable = NO_BARRIER) {
+    this.#durable = durable;
     const upsert =
       db.prepare(`INSERT INTO revocations (jti, expires_ms, reason, revoked_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (jti) DO UPDATE SET expires_ms = excluded.expires_ms, reason = COALESCE(excluded.reason, reason)`);
@@ -24,6 +28,11 @@ export class SqliteRevocationStore implements RevocationStore {
     this.#isRevoked = db.prepare('SELECT 1 AS one FROM revocations WHERE jti = ?');
   }
 
+  /** Runs one write and resolves once it is durable. */
+  #write<T>(fn: () => T): Promise<T> {
+    return durableWrite(this.#durable, fn);
+  }
+
   async revoke(jti: string, expiresAt: number | null, reason?: string): Promise<void> {
     if (jti === '') throw new GatewayError('GW_ERR_PROTOCOL_INVALID_PARAMS', { reason: 'jti is empty' });
     if (expiresAt !== null && !Number.isFinite(expiresAt)) {
@@ -32,7 +41,7 @@ export class SqliteRevocationStore implements RevocationStore {
       });
     }
     const at = expiresAt === null ? null : Math.trunc(expiresAt);
-    guard(() => this.#revoke.immediate(jti, at, reason ?? null));
+    await this.#write(() => this.#revoke.immediate(jti, at, reason ?? null));
   }
 
   async isRevoked(jti: string): Promise<boolean> {

@@ -19,14 +19,21 @@ export interface SqliteStores extends Stores {
 
 /** The stores over `db` (from `openSqliteDatabase`, which has already applied the schema). */
 export function createSqliteStores(db: SqliteDatabase): SqliteStores {
+  // Every write is acknowledged only once the database's durability barrier has passed it.
+  const durable = () => db.durable();
+  const tasks = new SqliteTaskStore(db.connection, durable);
   return {
-    tasks: new SqliteTaskStore(db.connection),
-    revocations: new SqliteRevocationStore(db.connection),
-    meta: new SqliteMetaStore(db.connection),
-    cron: new SqliteCronStore(db.connection),
-    workspaces: new SqliteWorkspaceStore(db.connection),
+    tasks,
+    revocations: new SqliteRevocationStore(db.connection, durable),
+    meta: new SqliteMetaStore(db.connection, durable),
+    cron: new SqliteCronStore(db.connection, durable),
+    workspaces: new SqliteWorkspaceStore(db.connection, durable),
     database: db,
     backupTo: (path) => db.backupTo(path),
-    close: async () => db.close(),
+    close: async () => {
+      // Writes queued for the next group commit were promised to their callers: commit them first.
+      tasks.flushWrites();
+      db.close();
+    },
   };
 }

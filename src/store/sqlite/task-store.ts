@@ -1,4 +1,7 @@
-/** @module The durable task queue on SQLite: every mutation is one IMMEDIATE transaction. */
+/**
+ * @module The durable task queue on SQLite: every mutation is one IMMEDIATE transaction, acknowledged
+ * once the database says it is durable.
+ */
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { z } from 'zod';
 import { GatewayError, TASK_STATUSES, TaskSchema, type Task, type TaskStatus } from '../../protocol/index.js';
@@ -15,6 +18,8 @@ import type {
   UpdateTaskOptions,
 } from '../types.js';
 import { prepareClaim, type ClaimParams } from './claim.js';
+import { NO_BARRIER, type Durable } from './durable-write.js';
+import { GroupCommit } from './group-commit.js';
 import { guard, sqliteCode, toStoreError } from './sqlite-errors.js';
 import {
   TASK_COLUMNS,
@@ -98,9 +103,15 @@ export class SqliteTaskStore implements TaskStore {
   readonly #addLog: Database.Statement<[string, string, string, string]>;
   readonly #logs: Database.Statement<[string], TaskLogEntry>;
   readonly #dependents: Database.Statement<[string], TaskRow>;
+  readonly #durable: Durable;
+  /** Every write goes through here: one transaction per event-loop turn, not one per write. */
+  readonly #commits: GroupCommit;
 
-  constructor(db: Database.Database) {
+  /** `durable` is `SqliteDatabase.durable`: every write resolves only after it (default: at once). */
+  constructor(db: Database.Database, durable: Durable = NO_BARRIER) {
     this.#db = db;
+    this.#durable = durable;
+    this.#commits = new GroupCommit(db);
     this.#byId = db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.id = ?`);
     this.#byKey = db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.idempotency_key = ?`);
     const insertRow = db.prepare(`INSERT INTO tasks (id, status, instruction, skill, args_json, workspace,
@@ -198,6 +209,18 @@ export class SqliteTaskStore implements TaskStore {
     );
   }
 
+  /** Runs one write in the next group commit and resolves once it is durable. */
+  async #write<T>(fn: () => T): Promise<T> {
+    const value = await this.#commits.run(fn);
+    await this.#durable();
+    return value;
+  }
+
+  /** Commits the writes queued for the next group commit now; called before the database closes. */
+  flushWrites(): void {
+    this.#commits.flush();
+  }
+
   /** One cached statement per combination of patched columns (there are few). */
   #updateStatement(columns: string[]): Database.Statement<unknown[]> {
     const sig = columns.join(',');
@@ -213,8 +236,9 @@ export class SqliteTaskStore implements TaskStore {
     const parsed = TaskSchema.safeParse(task);
     if (!parsed.success) throw invalid(parsed.error);
     const key = options.idempotencyKey ?? parsed.data.idempotency_key;
-    // IMMEDIATE takes the write lock before the idempotency lookup, so two processes cannot both miss it.
-    return guard(() => this.#insertTx.immediate(parsed.data, key));
+    // The batch is IMMEDIATE: the write lock is held before the idempotency lookup, so two processes
+    // cannot both miss it.
+    return this.#write(() => this.#insertTx(parsed.data, key));
   }
 
   async get(id: string): Promise<Task | null> {
@@ -262,15 +286,18 @@ export class SqliteTaskStore implements TaskStore {
   async update(id: string, patch: TaskPatch, options: UpdateTaskOptions = {}): Promise<Task | null> {
     const parsed = PatchSchema.safeParse(patch);
     if (!parsed.success) throw invalid(parsed.error);
-    return guard(() => this.#updateTx.immediate(id, parsed.data, options.expectStatus, options.expectNodeId));
+    return this.#write(() => this.#updateTx(id, parsed.data, options.expectStatus, options.expectNodeId));
   }
 
   async claimNext(options: ClaimOptions): Promise<Task | null> {
     const now = finiteInt('now', options.now, 0);
     const lease = finiteInt('leaseMs', options.leaseMs, 1);
     const aging = finiteInt('agingMs', options.agingMs ?? DEFAULT_PRIORITY_AGING_MS, 0);
-    return guard(() =>
-      this.#claimTx.immediate({
+    // The one write that does not wait for the barrier: a claim lost to power loss leaves its task
+    // queued, so it runs again (at least once, as after an expired lease), and the durable write of
+    // its completion would carry the claim with it (the WAL is replayed in order).
+    return this.#commits.run(() =>
+      this.#claimTx({
         caps: JSON.stringify(options.capabilities),
         tags: JSON.stringify(options.tags),
         node: options.nodeId,
@@ -283,7 +310,7 @@ export class SqliteTaskStore implements TaskStore {
 
   async renewLease(id: string, nodeId: string, leaseMs: number, now: number): Promise<boolean> {
     const expires = finiteInt('now', now, 0) + finiteInt('leaseMs', leaseMs, 1);
-    return guard(() => this.#renew.run(expires, id, nodeId)).changes === 1;
+    return (await this.#write(() => this.#renew.run(expires, id, nodeId))).changes === 1;
   }
 
   async expiredLeases(now: number): Promise<Task[]> {
@@ -302,14 +329,16 @@ export class SqliteTaskStore implements TaskStore {
     const parsed = LogEntrySchema.safeParse(entry);
     if (!parsed.success) throw invalid(parsed.error);
     const { ts, level, message } = parsed.data;
-    try {
-      this.#addLog.run(id, ts, level, message);
-    } catch (err) {
-      // The foreign key is the existence check, so it cannot race with the insert.
-      if (sqliteCode(err) === 'SQLITE_CONSTRAINT_FOREIGNKEY')
-        throw new GatewayError('GW_ERR_TASK_NOT_FOUND', { id });
-      throw toStoreError(err);
-    }
+    await this.#write(() => {
+      try {
+        this.#addLog.run(id, ts, level, message);
+      } catch (err) {
+        // The foreign key is the existence check, so it cannot race with the insert.
+        if (sqliteCode(err) === 'SQLITE_CONSTRAINT_FOREIGNKEY')
+          throw new GatewayError('GW_ERR_TASK_NOT_FOUND', { id });
+        throw toStoreError(err);
+      }
+    });
   }
 
   async logs(id: string): Promise<TaskLogEntry[]> {
