@@ -1,6 +1,16 @@
 /** @module openSqliteDatabase: data dir, pragmas, encryption at rest and the key errors operators see. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -62,14 +72,18 @@ describe('openSqliteDatabase', () => {
     }
   });
 
-  test('turns on WAL, foreign keys, a busy timeout and synchronous=FULL by default', () => {
+  test('turns on WAL, foreign keys, a busy timeout, and synchronous=NORMAL under the default full mode', async () => {
+    // `full` is kept by durable() (WalSync fsyncs the WAL off the event loop), not by SQLite's own
+    // per-commit fsync, so the connection itself runs at NORMAL (1).
     const db = openSqliteDatabase({ dataDir: tempDir(), filename: 'x.db' });
     try {
       const c = db.connection;
       assert.equal(c.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(c.pragma('foreign_keys', { simple: true }), 1);
       assert.equal(c.pragma('busy_timeout', { simple: true }), 5000);
-      assert.equal(c.pragma('synchronous', { simple: true }), 2);
+      assert.equal(c.pragma('synchronous', { simple: true }), 1);
+      c.prepare("INSERT INTO meta (key, value, updated_at) VALUES ('k', 'v', 'now')").run();
+      await db.durable();
     } finally {
       db.close();
     }
@@ -77,9 +91,57 @@ describe('openSqliteDatabase', () => {
     try {
       assert.equal(normal.connection.pragma('synchronous', { simple: true }), 1);
       assert.equal(normal.connection.pragma('busy_timeout', { simple: true }), 250);
+      await normal.durable();
     } finally {
       normal.close();
     }
+    const extra = openSqliteDatabase({ dataDir: tempDir(), synchronous: 'extra' });
+    try {
+      assert.equal(extra.connection.pragma('synchronous', { simple: true }), 3);
+      await extra.durable();
+    } finally {
+      extra.close();
+    }
+    const off = openSqliteDatabase({ dataDir: tempDir(), synchronous: 'off' });
+    try {
+      assert.equal(off.connection.pragma('synchronous', { simple: true }), 0);
+    } finally {
+      off.close();
+    }
+  });
+
+  test('durable() fsyncs the WAL under full (a failure is GW_ERR_STORE_UNAVAILABLE) and not under normal', async () => {
+    /**
+     * Swaps the WAL path for a symlink to /dev/null, on which fdatasync(2) fails with EINVAL, runs
+     * durable(), and puts the real WAL back (SQLite keeps writing through its own descriptor meanwhile).
+     */
+    async function durableWithUnsyncableWal(synchronous: 'full' | 'normal'): Promise<unknown> {
+      const db = openSqliteDatabase({ dataDir: tempDir(), synchronous });
+      const wal = `${db.file}-wal`;
+      try {
+        db.connection.prepare("INSERT INTO meta (key, value, updated_at) VALUES ('k', 'v', 'now')").run();
+        assert.ok(existsSync(wal));
+        renameSync(wal, `${wal}.real`);
+        symlinkSync('/dev/null', wal);
+        try {
+          await db.durable();
+          return undefined;
+        } catch (err) {
+          return err;
+        } finally {
+          unlinkSync(wal);
+          renameSync(`${wal}.real`, wal);
+        }
+      } finally {
+        db.close();
+      }
+    }
+    const full = await durableWithUnsyncableWal('full');
+    assert.ok(full instanceof GatewayError, `full: expected a GatewayError, got ${String(full)}`);
+    assert.equal(full.code, 'GW_ERR_STORE_UNAVAILABLE');
+    assert.match(String(full.details.reason), /fsync .*-wal: EINVAL/);
+    // normal promises no fsync and makes none: the same WAL does not fail it.
+    assert.equal(await durableWithUnsyncableWal('normal'), undefined);
   });
 
   test('rejects an unknown synchronous mode as a config error', () => {

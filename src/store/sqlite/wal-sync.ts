@@ -25,6 +25,11 @@ export class WalSync {
   #next: Promise<void> | null = null;
   #closed = false;
   #syncs = 0;
+  /**
+   * The first fsync error, kept for good: after a failed fsync Linux may drop the dirty pages and
+   * report success next time, so no later sync can vouch for what the failed one covered.
+   */
+  #failed: unknown = null;
 
   constructor(private readonly walPath: string) {}
 
@@ -35,6 +40,7 @@ export class WalSync {
 
   /** Resolves once everything committed before this call is on stable storage. */
   durable(): Promise<void> {
+    if (this.#failed !== null) return Promise.reject(this.#failed);
     if (this.#closed) return Promise.resolve();
     if (this.#running === null) return this.#start();
     this.#next ??= this.#running.then(
@@ -67,6 +73,16 @@ export class WalSync {
   }
 
   async #sync(): Promise<void> {
+    if (this.#failed !== null) throw this.#failed;
+    try {
+      await this.#syncOnce();
+    } catch (err) {
+      this.#failed = err;
+      throw err;
+    }
+  }
+
+  async #syncOnce(): Promise<void> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const fd = await this.#descriptor();
       if (fd === null) return; // no WAL file: nothing committed since the last checkpoint removed it
