@@ -4,9 +4,10 @@
 # proposed src/ change can be measured without touching src/.
 #
 # Usage: bench/snapshot-build.sh DEST [PATCH...]
-#   Copies src/, bin/, package.json and the tsconfigs of this repo to DEST, links node_modules,
-#   applies each PATCH (unified diff against the repo root, `git diff` format) and compiles with
-#   tsconfig.build.json (then scripts/bundle.mjs, if a patch added it). Then run a benchmark with
+#   Copies src/, bin/, scripts/bundle.mjs, package.json and the tsconfigs of this repo to DEST, links
+#   node_modules, applies each PATCH (unified diff against the repo root, `git diff` format), compiles
+#   with tsconfig.build.json and bundles the CLI (scripts/bundle.mjs), as `npm run build` does. Then
+#   run a benchmark with
 #   OPENCLAW_BENCH_CLI=DEST/bin/openclaw.js npx tsx bench/<name>.ts
 set -eu
 if [ $# -lt 1 ]; then
@@ -19,6 +20,8 @@ shift
 rm -rf "$dest"
 mkdir -p "$dest"
 cp -r "$repo/src" "$repo/bin" "$repo/package.json" "$repo/tsconfig.json" "$repo/tsconfig.build.json" "$dest/"
+mkdir -p "$dest/scripts"
+cp "$repo/scripts/bundle.mjs" "$dest/scripts/"
 ln -s "$repo/node_modules" "$dest/node_modules"
 for p in "$@"; do
   patch -d "$dest" -p1 --no-backup-if-mismatch < "$p"
@@ -26,8 +29,6 @@ done
 # Type errors elsewhere in a tree that others are editing must not stop the build: tsc still emits.
 (cd "$dest" && "$repo/node_modules/.bin/tsc" -p tsconfig.build.json) || echo "note: tsc reported errors (output emitted anyway)" >&2
 test -f "$dest/dist/src/cli/main.js"
-# Proposal 06 adds a bundling step to the build; run it when a patch brought it in.
-if [ -f "$dest/scripts/bundle.mjs" ]; then
-  (cd "$dest" && node scripts/bundle.mjs)
-fi
+# The bundle must come after tsc: bin/openclaw.js uses it only when it is at least as new as main.js.
+(cd "$dest" && node scripts/bundle.mjs)
 echo "$dest/bin/openclaw.js"

@@ -9,8 +9,16 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 };
 
-// The static files stay in src/ (tsc does not copy them); from dist/src/web this reaches them too.
-const ROOTS = [new URL('./static/', import.meta.url), new URL('../../../src/web/static/', import.meta.url)];
+// The static files stay in src/web/static (tsc does not copy them; the npm package ships them there),
+// and the Docker image copies them to dist/src/web/static. This module runs from src/web (tsx),
+// dist/src/web (the tsc output) or, inlined, from the CLI bundle in dist/src/cli: so, in order,
+// beside this module, beside the bundle (../web/static from dist/src/cli), then src/web/static of the
+// package root (three levels above dist/src/web and dist/src/cli alike).
+const ROOTS = [
+  new URL('./static/', import.meta.url),
+  new URL('../web/static/', import.meta.url),
+  new URL('../../../src/web/static/', import.meta.url),
+];
 
 function load(name: string): Buffer | null {
   for (const root of ROOTS) {

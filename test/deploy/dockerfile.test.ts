@@ -197,6 +197,7 @@ describe('Dockerfile.dockerignore', () => {
       'package-lock.json',
       'src',
       'bin',
+      'scripts', // scripts/bundle.mjs, run by npm run build
       'tsconfig.json',
       'tsconfig.build.json',
     ];

@@ -99,15 +99,21 @@ export interface StartOptions {
   args?: string[];
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
+  /** Launcher to run instead of this repository's bin/openclaw.js (e.g. in a copied install layout). */
+  cli?: string;
 }
 
 export async function startGatewayProcess(opts: StartOptions = {}): Promise<GatewayProcess> {
   const home = opts.home ?? tempHome().home;
   const env = cliEnv(home, { OPENCLAW_HEADLESS: 'true', OPENCLAW_GATEWAY_PORT: '0', ...opts.env });
-  const child = spawn(process.execPath, [CLI, 'gateway', 'start', '--headless', ...(opts.args ?? [])], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [opts.cli ?? CLI, 'gateway', 'start', '--headless', ...(opts.args ?? [])],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const logs: Array<Record<string, unknown>> = [];
   const waiters: Array<{
     pred: (l: Record<string, unknown>) => boolean;
