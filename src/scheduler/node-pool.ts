@@ -44,6 +44,13 @@ export class NodePool {
     return this.nodes.get(id)?.running ?? new Set();
   }
 
+  /** Tasks held by the connected nodes, summed. */
+  get heldCount(): number {
+    let n = 0;
+    for (const e of this.nodes.values()) n += e.running.size;
+    return n;
+  }
+
   hold(nodeId: string, taskId: string): void {
     this.nodes.get(nodeId)?.running.add(taskId);
   }

@@ -368,4 +368,45 @@ describe('Scheduler', () => {
     assert.equal(a.closed, 4409);
     assert.equal(s.nodes.size, 1);
   });
+
+  test('a drain waits for tasks on connected nodes, not for those of a node that left', async () => {
+    const stays = fakeNode('stays', ['echo'], 1);
+    const leaves = fakeNode('leaves', ['shell'], 1);
+    await s.nodeConnected(stays, []);
+    await s.nodeConnected(leaves, []);
+    const a = await s.submit({ skill: 'echo' }, 'api');
+    const b = await s.submit({ skill: 'shell', args: {} }, 'api');
+    await until(() => assigned(stays).length === 1 && assigned(leaves).length === 1);
+    s.nodeDisconnected(leaves);
+    const t0 = Date.now();
+    const drained = s.drain(Date.now() + 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    let done = false;
+    void drained.then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(done, false, 'still waiting for the task on the connected node');
+    await s.complete('stays', a.task.id, 'ok');
+    await drained;
+    assert.ok(Date.now() - t0 < 5_000, 'the drain did not wait for the deadline');
+    // The departed node's task is left running for re-attach or lease expiry, not lost.
+    assert.equal((await s.mustGet(b.task.id)).status, 'running');
+  });
+
+  test('claims that commit after a drain began are handed back, not sent, and cost no attempt', async () => {
+    const t = await s.submit({ skill: 'echo' }, 'api'); // no node yet: its dispatch pass finds none
+    await new Promise((r) => setImmediate(r));
+    const node = fakeNode('n1', ['echo'], 4);
+    s.nodes.add(node); // registered without the dispatch kick nodeConnected would give
+    // One pass issues its claims, which commit at the next turn; the drain begins before they do.
+    const pass = (s as unknown as { dispatch(): Promise<void> }).dispatch();
+    const drained = s.drain(Date.now());
+    await pass;
+    await drained;
+    assert.equal(assigned(node).length, 0, 'no task.assigned after the drain began');
+    const back = await s.mustGet(t.task.id);
+    assert.equal(back.status, 'queued');
+    assert.equal(back.node_id, null);
+    assert.equal(back.attempt, t.task.attempt);
+    assert.equal(back.started_at, null);
+  });
 });

@@ -103,7 +103,10 @@ export class Scheduler extends EventEmitter {
   /** Resolves when no task is running on this gateway's nodes, or at the deadline. */
   async drain(deadline: number): Promise<void> {
     this.stopped = true; // no new dispatches while draining
-    while (this.idx.runningCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    // Only tasks on connected nodes can still finish: a draining gateway refuses new connections, so a
+    // node that left cannot come back to report before the exit. Its tasks stay running in the store,
+    // to be re-attached when it reconnects after the restart or re-queued when their leases run out.
+    while (this.nodes.heldCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   }
 
   private index(t: Task, queuedAt = this.now()): void {
@@ -434,6 +437,15 @@ export class Scheduler extends EventEmitter {
     this.kick();
   }
 
+  /** Undoes a claim whose task was never sent: queued again, the attempt not counted. */
+  private async handBack(t: Task, nodeId: string): Promise<void> {
+    await this.tasks.update(
+      t.id,
+      { status: 'queued', node_id: null, attempt: Math.max(0, t.attempt - 1), started_at: null },
+      { expectStatus: ['running'], expectNodeId: nodeId },
+    );
+  }
+
   /** Coalesces dispatch requests into one pass at a time. */
   kick(): void {
     if (this.dispatchScheduled || this.stopped) return;
@@ -470,8 +482,14 @@ export class Scheduler extends EventEmitter {
             now: this.now(),
           }),
         );
-        for (const t of await Promise.all(claims)) {
-          if (!t) continue;
+        const claimed = (await Promise.all(claims)).filter((t): t is Task => t !== null);
+        if (this.stopped || this.nodes.get(node.id) !== node) {
+          // A drain began or the node left while the claims were committing: sent now, the tasks
+          // could reach a node that is closing and hold the drain until their leases ran out.
+          await Promise.all(claimed.map((t) => this.handBack(t, node.id)));
+          continue;
+        }
+        for (const t of claimed) {
           progress = true;
           this.nodes.hold(node.id, t.id);
           this.transitioned(t, 'queued');
