@@ -19,6 +19,14 @@ test('task.submit over WebSocket during a drain answers GW_ERR_GATEWAY_DRAINING 
   await op.connect();
   cleanup.add(() => op.close());
   const slow = (await op.request('task.submit', { skill: 'echo', args: { delay_ms: 3000 } })) as Task;
+  // The drain lasts only while a task runs (queued ones are not waited for): the slow task must have
+  // reached the node before the SIGTERM, or the gateway may exit before the late submit is sent.
+  for (let i = 0; ; i++) {
+    const t = (await op.request('task.get', { id: slow.id })) as Task;
+    if (t.status === 'running') break;
+    if (i >= 200) throw new Error(`the slow task never started: ${t.status}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
   const draining = new Promise<void>((resolve) => op.onEvent('gateway.draining', () => resolve()));
   gw.child.kill('SIGTERM');
   await draining;
