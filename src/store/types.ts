@@ -133,6 +133,8 @@ export interface TaskStore {
    * age counts from when the task became runnable: its `created_at` when inserted as `queued`, or the
    * moment it moved from `waiting` to `queued`, so a task released by its dependencies does not jump
    * ahead of work that has been waiting. A task re-queued after a lost lease keeps its place.
+   * Unlike the other writes it may resolve before it is durable: a claim lost to power loss leaves its
+   * task queued, to run again, as after an expired lease.
    */
   claimNext(options: ClaimOptions): Promise<Task | null>;
   /** Extends the lease of a task `running` on `nodeId`; false when the task is not held by that node. */
