@@ -82,7 +82,10 @@ export class Scheduler extends EventEmitter {
     // A crash between a dependency's end and the promotion of its dependents would leave them waiting
     // for good; settle them now (promote, or fail naming the dependency).
     const waiting: string[] = [];
-    for await (const t of allTasksWith(this.tasks, 'waiting')) waiting.push(t.id);
+    for await (const t of allTasksWith(this.tasks, 'waiting')) {
+      this.index(t);
+      waiting.push(t.id);
+    }
     for (const id of waiting) await this.promoteIfReady(id);
     this.sweepTimer = setInterval(
       () => void this.sweep().catch((err) => this.log.error({ event: 'sweep_failed', err }, 'sweep failed')),
@@ -275,10 +278,22 @@ export class Scheduler extends EventEmitter {
     return t;
   }
 
+  /**
+   * Whether `nodeId` holds `id` as its current assignment. This gateway's node pool is exact about
+   * that: a task is held before it is sent and released when it stops running, and a task the
+   * gateway ended while the node still works on it (cancel, timeout) is in `stopping`.
+   */
+  private assigned(nodeId: string, id: string): boolean {
+    return this.nodes.running(nodeId).has(id) && !this.stopping.has(id);
+  }
+
   async started(nodeId: string, id: string): Promise<void> {
-    await this.heldBy(nodeId, id);
-    // The node waits for this answer before it runs the skill, and nothing here has to be durable
-    // first (the claim set the lease; the log line is history), so the answer does not wait for them.
+    // Answered from memory: the node waits for this answer before it runs the skill, and nothing
+    // here has to be durable first (the claim set the lease; the log line is history).
+    if (!this.assigned(nodeId, id)) {
+      await this.mustGet(id); // an unknown id is named as such
+      throw new GatewayError('GW_ERR_TASK_NOT_ASSIGNED', { id });
+    }
     void Promise.all([
       this.tasks.renewLease(id, nodeId, this.leaseMs, this.now()),
       this.tasks.appendLog(id, {
@@ -304,15 +319,11 @@ export class Scheduler extends EventEmitter {
   }
 
   async complete(nodeId: string, id: string, result: unknown): Promise<{ accepted: boolean }> {
-    const t = await this.mustGet(id);
-    if (t.node_id !== nodeId || t.status !== 'running') return this.stoppedOn(nodeId, id);
     const done = await this.finish(id, ['running'], 'succeeded', { result: result ?? null }, nodeId);
-    return { accepted: done !== null };
+    return done ? { accepted: true } : this.notFinished(nodeId, id);
   }
 
   async fail(nodeId: string, id: string, error: ErrorBody): Promise<{ accepted: boolean }> {
-    const t = await this.mustGet(id);
-    if (t.node_id !== nodeId || t.status !== 'running') return this.stoppedOn(nodeId, id);
     const status: TaskStatus =
       error.code === 'GW_ERR_TASK_TIMEOUT'
         ? 'timed_out'
@@ -320,7 +331,13 @@ export class Scheduler extends EventEmitter {
           ? 'cancelled'
           : 'failed';
     const done = await this.finish(id, ['running'], status, { error }, nodeId);
-    return { accepted: done !== null };
+    return done ? { accepted: true } : this.notFinished(nodeId, id);
+  }
+
+  /** A node's report on a task that is no longer its running task (the compare-and-set refused it). */
+  private async notFinished(nodeId: string, id: string): Promise<{ accepted: false }> {
+    await this.mustGet(id);
+    return this.stoppedOn(nodeId, id);
   }
 
   // ---- internals ---------------------------------------------------------------------------------
@@ -383,6 +400,8 @@ export class Scheduler extends EventEmitter {
 
   private async afterEnd(task: Task): Promise<void> {
     this.kick(); // a slot is free, and dependents may have become runnable
+    // Every waiting task is in the index, so with none there is no dependent to look up.
+    if (this.idx.waitingCount === 0) return;
     for (const dep of await this.tasks.dependents(task.id)) {
       if (dep.status !== 'waiting') continue;
       if (task.status === 'succeeded') await this.promoteIfReady(dep.id);

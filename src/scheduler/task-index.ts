@@ -1,5 +1,5 @@
 /**
- * @module In-memory indices of queued and running tasks, rebuilt from the store at start (the store
+ * @module In-memory indices of waiting, queued and running tasks, rebuilt from the store at start (the store
  * stays the source of truth). They let the sweeps find due timeouts without scanning the store.
  */
 import type { Task, TaskStatus } from '../protocol/index.js';
@@ -24,6 +24,7 @@ interface RunningEntry {
 export class TaskIndex {
   private readonly queued = new Map<string, { at: number; task: Task }>();
   private readonly running = new Map<string, RunningEntry>();
+  private readonly waiting = new Set<string>();
 
   /**
    * `queuedAt` is when the task became runnable. The queue timeout counts from there, not from
@@ -31,6 +32,8 @@ export class TaskIndex {
    * time in the queue (otherwise such a task would fail at once on becoming runnable).
    */
   update(t: Task, queuedAt: number): void {
+    if (t.status === 'waiting') this.waiting.add(t.id);
+    else this.waiting.delete(t.id);
     if (t.status === 'queued') {
       const prev = this.queued.get(t.id);
       this.queued.set(t.id, { at: prev?.at ?? queuedAt, task: t });
@@ -48,6 +51,10 @@ export class TaskIndex {
 
   get queuedCount(): number {
     return this.queued.size;
+  }
+
+  get waitingCount(): number {
+    return this.waiting.size;
   }
 
   get runningCount(): number {

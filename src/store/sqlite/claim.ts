@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { PRIORITIES } from '../../protocol/index.js';
 import { PRIORITY_RANK, effectiveRank } from '../priority.js';
+import { TASK_RETURNING, type TaskRow } from './task-rows.js';
 
 export interface ClaimParams {
   /** JSON arrays of the node's capabilities and tags. */
@@ -21,13 +22,13 @@ interface Candidate {
 
 /**
  * Returns a function that, inside the caller's IMMEDIATE transaction, moves the best eligible task to
- * `running` and returns its id (or null).
+ * `running` and returns its row (or null).
  * Within one priority the oldest eligible task always ranks best, since aging only ever improves
  * with age; so the winner is among the oldest eligible task of each of the four priorities. Four
  * index-ordered lookups replace a sort of the whole queue, which keeps a claim cheap with thousands
  * of tasks queued. The final comparison uses `effectiveRank`, the rule every backend shares.
  */
-export function prepareClaim(db: Database.Database): (o: ClaimParams) => string | null {
+export function prepareClaim(db: Database.Database): (o: ClaimParams) => TaskRow | null {
   const oldest = db.prepare<[number, string, string], Candidate>(`
     SELECT t.id, t.ready_ms, t.seq FROM tasks t
     WHERE t.status = 'queued' AND t.priority_rank = ?
@@ -37,9 +38,11 @@ export function prepareClaim(db: Database.Database): (o: ClaimParams) => string 
                       WHERE g.value NOT IN (SELECT value FROM json_each(?)))
     ORDER BY t.ready_ms, t.seq
     LIMIT 1`);
-  const start = db.prepare(`UPDATE tasks SET status = 'running', node_id = @node, attempt = attempt + 1,
-      started_at = @started_at, finished_at = NULL, lease_expires_ms = @expires
-    WHERE id = @id AND status = 'queued'`);
+  const start = db.prepare<[Record<string, unknown>], TaskRow>(`UPDATE tasks SET status = 'running',
+      node_id = @node, attempt = attempt + 1, started_at = @started_at, finished_at = NULL,
+      lease_expires_ms = @expires
+    WHERE id = @id AND status = 'queued'
+    RETURNING ${TASK_RETURNING}`);
 
   return (o) => {
     let best: { c: Candidate; rank: number } | undefined;
@@ -55,12 +58,12 @@ export function prepareClaim(db: Database.Database): (o: ClaimParams) => string 
       if (better) best = { c, rank };
     }
     if (best === undefined) return null;
-    start.run({
+    const row = start.get({
       id: best.c.id,
       node: o.node,
       started_at: new Date(o.now).toISOString(),
       expires: o.now + o.lease,
     });
-    return best.c.id;
+    return row ?? null;
   };
 }

@@ -27,12 +27,23 @@ export interface TaskRow {
   deps_json: string;
 }
 
-/** Columns for a full task, `t` being the `tasks` alias. Dependencies keep their submitted order. */
-export const TASK_COLUMNS = `t.seq, t.id, t.status, t.instruction, t.skill, t.args_json, t.workspace,
-  t.priority, t.capabilities, t.tags, t.timeout, t.attempt, t.node_id, t.result_json, t.error_json,
-  t.created_at, t.started_at, t.finished_at, t.source, t.idempotency_key, t.created_ms,
+function taskColumns(t: string): string {
+  return `${t}.seq, ${t}.id, ${t}.status, ${t}.instruction, ${t}.skill, ${t}.args_json, ${t}.workspace,
+  ${t}.priority, ${t}.capabilities, ${t}.tags, ${t}.timeout, ${t}.attempt, ${t}.node_id, ${t}.result_json,
+  ${t}.error_json, ${t}.created_at, ${t}.started_at, ${t}.finished_at, ${t}.source, ${t}.idempotency_key,
+  ${t}.created_ms,
   (SELECT json_group_array(depends_on) FROM
-     (SELECT depends_on FROM task_deps WHERE task_id = t.id ORDER BY position)) AS deps_json`;
+     (SELECT depends_on FROM task_deps WHERE task_id = ${t}.id ORDER BY position)) AS deps_json`;
+}
+
+/** Columns for a full task, `t` being the `tasks` alias. Dependencies keep their submitted order. */
+export const TASK_COLUMNS = taskColumns('t');
+
+/**
+ * The same columns for the RETURNING clause of a write to `tasks`, which cannot name an alias: a
+ * write then hands back its row without a second lookup.
+ */
+export const TASK_RETURNING = taskColumns('tasks');
 
 function json(text: string | null): unknown {
   return text === null ? null : JSON.parse(text);

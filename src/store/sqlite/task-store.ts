@@ -23,6 +23,7 @@ import { GroupCommit } from './group-commit.js';
 import { guard, sqliteCode, toStoreError } from './sqlite-errors.js';
 import {
   TASK_COLUMNS,
+  TASK_RETURNING,
   decodeCursor,
   encodeCursor,
   rowToTask,
@@ -96,7 +97,7 @@ export class SqliteTaskStore implements TaskStore {
     ) => Task | null
   >;
   readonly #claimTx: Database.Transaction<(o: ClaimParams) => Task | null>;
-  readonly #updates = new Map<string, Database.Statement<unknown[]>>();
+  readonly #updates = new Map<string, Database.Statement<unknown[], TaskRow>>();
   readonly #renew: Database.Statement<[number, string, string]>;
   readonly #expired: Database.Statement<[number], TaskRow>;
   readonly #counts: Database.Statement<[], { status: TaskStatus; n: number }>;
@@ -114,12 +115,16 @@ export class SqliteTaskStore implements TaskStore {
     this.#commits = new GroupCommit(db);
     this.#byId = db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.id = ?`);
     this.#byKey = db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.idempotency_key = ?`);
-    const insertRow = db.prepare(`INSERT INTO tasks (id, status, instruction, skill, args_json, workspace,
+    const insertRow = db.prepare<
+      [Record<string, unknown>],
+      TaskRow
+    >(`INSERT INTO tasks (id, status, instruction, skill, args_json, workspace,
         priority, priority_rank, capabilities, tags, timeout, attempt, node_id, result_json, error_json,
         created_at, started_at, finished_at, source, idempotency_key, created_ms, ready_ms)
       VALUES (@id, @status, @instruction, @skill, @args_json, @workspace, @priority, @priority_rank,
         @capabilities, @tags, @timeout, @attempt, @node_id, @result_json, @error_json, @created_at,
-        @started_at, @finished_at, @source, @idempotency_key, @created_ms, @created_ms)`);
+        @started_at, @finished_at, @source, @idempotency_key, @created_ms, @created_ms)
+      RETURNING ${TASK_RETURNING}`);
     const insertDep = db.prepare(
       'INSERT OR IGNORE INTO task_deps (task_id, depends_on, position) VALUES (?, ?, ?)',
     );
@@ -129,32 +134,41 @@ export class SqliteTaskStore implements TaskStore {
         const existing = this.#byKey.get(key);
         if (existing !== undefined) return { task: rowToTask(existing), created: false };
       }
-      if (this.#byId.get(task.id) !== undefined) {
-        throw new GatewayError('GW_ERR_TASK_INVALID', { reason: `a task with id ${task.id} already exists` });
+      let row: TaskRow;
+      try {
+        row = insertRow.get({
+          id: task.id,
+          status: task.status,
+          instruction: task.task ?? null,
+          skill: task.skill ?? null,
+          args_json: toJson(task.args),
+          workspace: task.workspace,
+          priority: task.priority,
+          priority_rank: PRIORITY_RANK[task.priority],
+          capabilities: JSON.stringify(task.capabilities),
+          tags: toJson(task.tags),
+          timeout: task.timeout,
+          attempt: task.attempt,
+          node_id: task.node_id,
+          result_json: toJson(task.result),
+          error_json: toJson(task.error),
+          created_at: task.created_at,
+          started_at: task.started_at,
+          finished_at: task.finished_at,
+          source: task.source,
+          idempotency_key: key ?? null,
+          created_ms: timestampMs(task.created_at),
+        })!;
+      } catch (err) {
+        // The idempotency key was looked up above, inside this write transaction: a clash is the id.
+        if (sqliteCode(err) === 'SQLITE_CONSTRAINT_UNIQUE')
+          throw new GatewayError('GW_ERR_TASK_INVALID', {
+            reason: `a task with id ${task.id} already exists`,
+          });
+        throw err;
       }
-      insertRow.run({
-        id: task.id,
-        status: task.status,
-        instruction: task.task ?? null,
-        skill: task.skill ?? null,
-        args_json: toJson(task.args),
-        workspace: task.workspace,
-        priority: task.priority,
-        priority_rank: PRIORITY_RANK[task.priority],
-        capabilities: JSON.stringify(task.capabilities),
-        tags: toJson(task.tags),
-        timeout: task.timeout,
-        attempt: task.attempt,
-        node_id: task.node_id,
-        result_json: toJson(task.result),
-        error_json: toJson(task.error),
-        created_at: task.created_at,
-        started_at: task.started_at,
-        finished_at: task.finished_at,
-        source: task.source,
-        idempotency_key: key ?? null,
-        created_ms: timestampMs(task.created_at),
-      });
+      if (task.depends_on.length === 0) return { task: rowToTask(row), created: true };
+      // RETURNING saw the row before its dependencies were written.
       task.depends_on.forEach((dep, i) => insertDep.run(task.id, dep, i));
       return { task: rowToTask(this.#byId.get(task.id)!), created: true };
     });
@@ -182,15 +196,15 @@ export class SqliteTaskStore implements TaskStore {
           // Queue age starts when dependencies release the task, not when it was submitted.
           sets.push(['ready_ms', Math.max(row.created_ms, Date.now())]);
         }
-        if (sets.length > 0) this.#updateStatement(sets.map(([c]) => c)).run(...sets.map(([, v]) => v), id);
-        return rowToTask(this.#byId.get(id)!);
+        if (sets.length === 0) return rowToTask(this.#byId.get(id)!);
+        return rowToTask(this.#updateStatement(sets.map(([c]) => c)).get(...sets.map(([, v]) => v), id)!);
       },
     );
 
     const claimOne = prepareClaim(db);
     this.#claimTx = db.transaction((o: ClaimParams) => {
-      const id = claimOne(o);
-      return id === null ? null : rowToTask(this.#byId.get(id)!);
+      const row = claimOne(o);
+      return row === null ? null : rowToTask(row);
     });
 
     this.#renew = db.prepare(
@@ -222,11 +236,13 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   /** One cached statement per combination of patched columns (there are few). */
-  #updateStatement(columns: string[]): Database.Statement<unknown[]> {
+  #updateStatement(columns: string[]): Database.Statement<unknown[], TaskRow> {
     const sig = columns.join(',');
     let stmt = this.#updates.get(sig);
     if (stmt === undefined) {
-      stmt = this.#db.prepare(`UPDATE tasks SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`);
+      stmt = this.#db.prepare<unknown[], TaskRow>(
+        `UPDATE tasks SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ? RETURNING ${TASK_RETURNING}`,
+      );
       this.#updates.set(sig, stmt);
     }
     return stmt;
