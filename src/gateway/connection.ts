@@ -70,6 +70,7 @@ export class Connection {
   node: NodeDeclaration | null = null;
   clientName = '';
   readonly connectedAt = new Date();
+  readonly inProcess = false;
   private state: State = 'handshake';
   private handshakeTimer: NodeJS.Timeout | null;
   private pongTimer: NodeJS.Timeout | null = null;

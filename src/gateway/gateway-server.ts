@@ -18,6 +18,8 @@ import { CLOSE, GatewayError, PROTOCOL_VERSION, type Role } from '../protocol/in
 import type { ResolvedConfig } from '../config/index.js';
 import type { Logger } from 'pino';
 import { Connection } from './connection.js';
+import { InProcessConnection, type InProcessPeerOptions } from './in-process-connection.js';
+import type { Peer } from './peer.js';
 import { RpcRouter } from './rpc-router.js';
 import { RestRouter, sendError, sendJson } from './rest-router.js';
 import { SessionRegistry } from './session-registry.js';
@@ -44,8 +46,8 @@ export interface GatewayServerOptions {
 }
 
 export interface GatewayServerEvents {
-  'connection:open': [Connection];
-  'connection:close': [Connection, number];
+  'connection:open': [Peer];
+  'connection:close': [Peer, number];
 }
 
 export class GatewayServer extends EventEmitter<GatewayServerEvents> {
@@ -56,6 +58,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly conns = new Set<Connection>();
+  private readonly inProcess = new Set<InProcessConnection>();
   private readonly trusted: TrustedProxies;
   private sweep: NodeJS.Timeout | null = null;
   private readonly startedAt = Date.now();
@@ -138,6 +141,35 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     return [...this.conns].filter((c) => c.isOpen);
   }
 
+  /**
+   * Connects a peer that lives in this process (the built-in local node). It is trusted as the role
+   * it names, having no credential to show, so it is for the gateway's own parts only.
+   */
+  attachInProcess(opts: InProcessPeerOptions): InProcessConnection {
+    if (this.state === 'draining') throw new GatewayError('GW_ERR_GATEWAY_DRAINING');
+    const log = this.opts.logger.child({ component: 'in-process' });
+    const peer = new InProcessConnection(
+      {
+        router: this.router,
+        sessions: this.sessions,
+        log,
+        onOpen: (p) => {
+          this.inProcess.add(p);
+          this.opts.hooks?.onConnection?.(p.role, 'open');
+          this.emit('connection:open', p);
+        },
+        onClose: (p, code) => {
+          this.inProcess.delete(p);
+          this.opts.hooks?.onConnection?.(p.role, 'close');
+          this.emit('connection:close', p, code);
+        },
+      },
+      opts,
+    );
+    peer.start();
+    return peer;
+  }
+
   async listen(): Promise<void> {
     const { host, port } = this.opts.config.gateway;
     await new Promise<void>((resolve, reject) => {
@@ -193,6 +225,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     this.state = 'draining';
     if (this.sweep) clearInterval(this.sweep);
     for (const c of this.conns) c.close(CLOSE.GOING_AWAY, 'gateway shutting down');
+    for (const p of this.inProcess) p.close(CLOSE.GOING_AWAY, 'gateway shutting down');
     const deadline = Date.now() + 2000;
     while (this.conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const ws of this.wss.clients) ws.terminate();

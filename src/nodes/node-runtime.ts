@@ -8,12 +8,16 @@ import type { Logger } from 'pino';
 import { GatewayClient, type GatewayClientOptions } from '../client/index.js';
 import { GatewayError, type ErrorBody, type NodeDeclaration, type Task } from '../protocol/index.js';
 import { createSkillContext, type SkillRegistry, type SkillContext } from '../skills/index.js';
+import type { NodeLink } from './node-link.js';
 
 /** Runs an agent instruction (`task.task`); supplied by the LLM layer. */
-export type AgentRunner = (task: Task, ctx: SkillContext, client: GatewayClient) => Promise<unknown>;
+export type AgentRunner = (task: Task, ctx: SkillContext, gateway: NodeLink) => Promise<unknown>;
 
 export interface NodeRuntimeOptions {
-  url: string;
+  /** The gateway's WebSocket URL; or `link` instead, for a node inside the gateway process. */
+  url?: string;
+  /** Builds the link from this node's declaration (which the runtime keeps current). */
+  link?: (declaration: NodeDeclaration) => NodeLink;
   token?: string;
   nodeId?: string;
   capabilities: string[];
@@ -51,7 +55,9 @@ export function defaultNodeId(): string {
 
 export class NodeRuntime {
   readonly id: string;
-  private readonly client: GatewayClient;
+  private readonly link: NodeLink;
+  /** The WebSocket client of a remote node; null for an in-process link. */
+  readonly client: GatewayClient | null = null;
   /** Mutated in place: the client re-sends this declaration, with the current `running`, on reconnect. */
   private readonly declaration: NodeDeclaration;
   private readonly running = new Map<string, Running>();
@@ -68,8 +74,27 @@ export class NodeRuntime {
       concurrency: opts.concurrency ?? 4,
       running: [],
     };
-    this.client = new GatewayClient({
-      url: opts.url,
+    if (opts.link) this.link = opts.link(this.declaration);
+    else if (opts.url) this.link = this.client = this.connectOver(opts.url);
+    else throw new Error('NodeRuntime needs a url or a link');
+    this.link.onEvent('task.assigned', (payload) => {
+      const p = payload as { task: Task; lease_ms: number };
+      void this.run(p.task, p.lease_ms);
+    });
+    this.link.onEvent('task.cancel', (payload) => {
+      const p = payload as { id: string; reason: string };
+      const r = this.running.get(p.id);
+      if (r) {
+        this.log.info({ event: 'task_cancel_received', task_id: p.id, reason: p.reason }, 'stopping task');
+        r.ac.abort(new GatewayError('GW_ERR_TASK_CANCELLED', { reason: p.reason }));
+      }
+    });
+  }
+
+  private connectOver(url: string): GatewayClient {
+    const opts = this.opts;
+    const client = new GatewayClient({
+      url,
       ...(opts.token ? { token: opts.token } : {}),
       role: 'node',
       client: { name: opts.clientName ?? 'openclaw-node', version: '1' },
@@ -78,29 +103,14 @@ export class NodeRuntime {
       ...(opts.keepalive ? { keepalive: opts.keepalive } : {}),
       ...(opts.tls ? { tls: opts.tls } : {}),
     });
-    this.client.onEvent('task.assigned', (payload) => {
-      const p = payload as { task: Task; lease_ms: number };
-      void this.run(p.task, p.lease_ms);
-    });
-    this.client.onEvent('task.cancel', (payload) => {
-      const p = payload as { id: string; reason: string };
-      const r = this.running.get(p.id);
-      if (r) {
-        this.log.info({ event: 'task_cancel_received', task_id: p.id, reason: p.reason }, 'stopping task');
-        r.ac.abort(new GatewayError('GW_ERR_TASK_CANCELLED', { reason: p.reason }));
-      }
-    });
-    this.client.on('reconnecting', (info) =>
+    client.on('reconnecting', (info) =>
       this.log.warn({ event: 'node_reconnecting', ...info }, 'reconnecting'),
     );
-    this.client.on('reconnected', () => this.log.info({ event: 'node_reconnected' }, 'reconnected'));
-    this.client.on('fatal', (err) =>
+    client.on('reconnected', () => this.log.info({ event: 'node_reconnected' }, 'reconnected'));
+    client.on('fatal', (err) =>
       this.log.error({ event: 'node_fatal', code: err.code, err: err.message }, 'gateway refused this node'),
     );
-  }
-
-  get gatewayClient(): GatewayClient {
-    return this.client;
+    return client;
   }
 
   get runningCount(): number {
@@ -108,7 +118,7 @@ export class NodeRuntime {
   }
 
   async start(): Promise<void> {
-    await this.client.connect({ retry: true });
+    await this.link.connect({ retry: true });
     this.log.info(
       { event: 'node_registered', capabilities: this.declaration.capabilities },
       `node ${this.id} registered`,
@@ -123,7 +133,7 @@ export class NodeRuntime {
       for (const r of this.running.values())
         r.ac.abort(new GatewayError('GW_ERR_TASK_CANCELLED', { reason: 'node stopping' }));
     while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await this.client.close();
+    await this.link.close();
     await this.opts.skills.dispose?.();
   }
 
@@ -142,12 +152,12 @@ export class NodeRuntime {
   ): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.client.request(method, params as never);
+        return await this.link.request(method, params);
       } catch (err) {
         const retry =
           err instanceof GatewayError &&
           (err.code === 'GW_ERR_GATEWAY_UNREACHABLE' || err.code === 'GW_ERR_GATEWAY_TIMEOUT');
-        if (!retry || !persistent || this.client.state === 'closed') throw err;
+        if (!retry || !persistent || this.link.state === 'closed') throw err;
         await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
       }
     }
@@ -190,7 +200,7 @@ export class NodeRuntime {
         result = await this.opts.skills.invoke(task.skill, task.args ?? {}, ctx);
         // A direct call is the whole task, so the skill decides whether its result is a failure.
         this.opts.skills.get(task.skill)?.taskOutcome?.(result);
-      } else if (this.opts.agent) result = await this.opts.agent(task, ctx, this.client);
+      } else if (this.opts.agent) result = await this.opts.agent(task, ctx, this.link);
       else {
         throw new GatewayError(
           'GW_ERR_LLM_NOT_CONFIGURED',
@@ -199,7 +209,7 @@ export class NodeRuntime {
         );
       }
       const done = { id: task.id, result: result ?? null };
-      const limit = this.client.connectResult?.policy.max_message_size;
+      const limit = this.link.connectResult?.policy.max_message_size;
       const size = frameBytes('task.complete', done);
       // The gateway closes the socket (1009) on a frame over its limit; the report, retried after each
       // reconnect, would flap the connection forever and the task would never end. Fail it clearly.

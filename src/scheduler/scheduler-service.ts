@@ -8,13 +8,7 @@ import {
   type TaskSource,
   type TaskSubmitParams,
 } from '../protocol/index.js';
-import type {
-  CallContext,
-  Connection,
-  GatewayContext,
-  GatewayService,
-  ServiceFactory,
-} from '../gateway/index.js';
+import type { CallContext, GatewayContext, GatewayService, Peer, ServiceFactory } from '../gateway/index.js';
 import { Scheduler } from './scheduler.js';
 import type { NodeHandle } from './node-pool.js';
 
@@ -186,7 +180,7 @@ export function schedulerService(opts: SchedulerServiceOptions = {}): ServiceFac
     });
     rest.route('GET', '/api/nodes', ops, () => ({ status: 200, body: { nodes: scheduler.nodes.list() } }));
 
-    const handles = new Map<Connection, NodeHandle>();
+    const handles = new Map<Peer, NodeHandle>();
     ctx.server.on('connection:open', (conn) => {
       if (conn.role !== 'node' || !conn.node) return;
       const decl = conn.node;
@@ -196,7 +190,7 @@ export function schedulerService(opts: SchedulerServiceOptions = {}): ServiceFac
         tags: decl.tags ?? [],
         concurrency: decl.concurrency ?? 1,
         connectedAt: conn.connectedAt,
-        local: conn.clientName === 'openclaw-local-node',
+        local: conn.inProcess,
         send: (event, payload) => conn.emit(event, payload),
         close: (code, reason) => conn.close(code, reason),
       };

@@ -95,7 +95,7 @@ async function runNode(file: NodeFileConfig, f: NodeFlags): Promise<void> {
       rejectUnauthorized: tls.reject_unauthorized,
     },
   });
-  node.gatewayClient.on('fatal', () => {
+  node.client?.on('fatal', () => {
     void logger.close().finally(() => process.exit(EXIT.UNREACHABLE));
   });
   await node.start();
