@@ -140,6 +140,41 @@ describe('GroupCommit', () => {
     }
   });
 
+  test('a singleChange write that fails needs no savepoint: its statement alone is undone', async () => {
+    const s = open();
+    try {
+      await s.gc.run(() => s.insert(1));
+      const ok1 = s.gc.run(() => s.insert(20), { singleChange: true });
+      // A multi-row INSERT that breaks the key halfway: SQLite backs out the rows it had written.
+      const multi = s.gc.run(
+        () => s.db.prepare("INSERT INTO t (id, v) VALUES (21, 'a'), (1, 'dup'), (22, 'b')").run(),
+        { singleChange: true },
+      );
+      const ok2 = s.gc.run(() => s.insert(23), { singleChange: true });
+      assert.equal(await ok1, 1);
+      await assert.rejects(multi, storeError(/SQLITE_CONSTRAINT/));
+      assert.equal(await ok2, 1);
+      assert.deepEqual(s.ids(), [1, 20, 23]);
+      // Without the option, the same op in one batch with another would keep nothing of the failed one.
+      const savepointed = s.gc.run(() => {
+        s.insert(30);
+        return s.insert(1);
+      });
+      const singleLie = s.gc.run(
+        () => {
+          s.insert(31); // kept: the caller broke its promise of one change, and no savepoint undoes it
+          return s.insert(1);
+        },
+        { singleChange: true },
+      );
+      await assert.rejects(savepointed, storeError(/SQLITE_CONSTRAINT/));
+      await assert.rejects(singleLie, storeError(/SQLITE_CONSTRAINT/));
+      assert.deepEqual(s.ids(), [1, 20, 23, 31], 'the savepoint undid 30; nothing undid 31');
+    } finally {
+      s.close();
+    }
+  });
+
   test('writes issued while a batch runs go to the next batch', async () => {
     const s = open();
     try {

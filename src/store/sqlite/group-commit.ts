@@ -4,6 +4,7 @@ import { toStoreError } from './sqlite-errors.js';
 
 interface Pending {
   run: () => unknown;
+  savepoint: boolean;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -14,9 +15,11 @@ type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
  * Queues writes and runs everything queued during the current turn in one IMMEDIATE transaction on the
  * next `setImmediate`. Under load a task's five writes and its neighbours' touch the same pages, and one
  * commit writes each of those pages to the WAL once instead of once per write (bench/task-throughput:
- * the per-write commits were a quarter of the gateway's CPU). Each write runs in its own SAVEPOINT, so
- * one that throws rolls back and rejects alone while the rest commit. A promise settles after COMMIT
- * returned; durability is the database barrier's business (`durableWrite`), not this one's.
+ * the per-write commits were a quarter of the gateway's CPU). A write that throws rolls back and rejects
+ * alone while the rest commit: it runs in its own SAVEPOINT, unless its caller says it makes at most one
+ * change (one INSERT, UPDATE or DELETE, after any reads), which SQLite undoes by itself when it fails
+ * (the default ABORT conflict resolution); a savepoint costs two more statements per write. A promise
+ * settles after COMMIT returned; durability is the database barrier's business (`durableWrite`).
  */
 export class GroupCommit {
   #queue: Pending[] = [];
@@ -34,7 +37,7 @@ export class GroupCommit {
     this.#batch = db.transaction((ops: Pending[]) =>
       ops.map((op): Outcome => {
         try {
-          return { ok: true, value: this.#one(op) };
+          return { ok: true, value: op.savepoint ? this.#one(op) : op.run() };
         } catch (err) {
           // SQLITE_FULL, an I/O error or NOMEM can roll the whole transaction back, not only the
           // savepoint. Going on would run the remaining writes outside it, each committing on its own,
@@ -47,10 +50,18 @@ export class GroupCommit {
     );
   }
 
-  /** Runs `fn` (synchronous driver calls, transaction functions included) in the next batch. */
-  run<T>(fn: () => T): Promise<T> {
+  /**
+   * Runs `fn` (synchronous driver calls) in the next batch, atomically. `singleChange`: `fn` makes at
+   * most one change, so it needs no savepoint of its own to fail alone.
+   */
+  run<T>(fn: () => T, options: { singleChange?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run: fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({
+        run: fn,
+        savepoint: options.singleChange !== true,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       this.#schedule();
     });
   }

@@ -1,6 +1,6 @@
 /**
- * @module The durable task queue on SQLite: every mutation is one IMMEDIATE transaction, acknowledged
- * once the database says it is durable.
+ * @module The durable task queue on SQLite: every mutation is atomic inside a group commit (one IMMEDIATE
+ * transaction per event-loop turn), and acknowledged once the database says it is durable.
  */
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { z } from 'zod';
@@ -87,16 +87,15 @@ export class SqliteTaskStore implements TaskStore {
   readonly #db: Database.Database;
   readonly #byId: Database.Statement<[string], TaskRow>;
   readonly #byKey: Database.Statement<[string], TaskRow>;
-  readonly #insertTx: Database.Transaction<(task: Task, key: string | undefined) => InsertTaskResult>;
-  readonly #updateTx: Database.Transaction<
-    (
-      id: string,
-      patch: TaskPatch,
-      expect: readonly TaskStatus[] | undefined,
-      expectNode: string | undefined,
-    ) => Task | null
-  >;
-  readonly #claimTx: Database.Transaction<(o: ClaimParams) => Task | null>;
+  // The write operations; each runs inside a group commit, which makes it atomic.
+  readonly #insertOp: (task: Task, key: string | undefined) => InsertTaskResult;
+  readonly #updateOp: (
+    id: string,
+    patch: TaskPatch,
+    expect: readonly TaskStatus[] | undefined,
+    expectNode: string | undefined,
+  ) => Task | null;
+  readonly #claimOp: (o: ClaimParams) => Task | null;
   readonly #updates = new Map<string, Database.Statement<unknown[], TaskRow>>();
   readonly #renew: Database.Statement<[number, string, string]>;
   readonly #expired: Database.Statement<[number], TaskRow>;
@@ -129,7 +128,7 @@ export class SqliteTaskStore implements TaskStore {
       'INSERT OR IGNORE INTO task_deps (task_id, depends_on, position) VALUES (?, ?, ?)',
     );
 
-    this.#insertTx = db.transaction((task: Task, key: string | undefined): InsertTaskResult => {
+    this.#insertOp = (task: Task, key: string | undefined): InsertTaskResult => {
       if (key !== undefined) {
         const existing = this.#byKey.get(key);
         if (existing !== undefined) return { task: rowToTask(existing), created: false };
@@ -171,41 +170,39 @@ export class SqliteTaskStore implements TaskStore {
       // RETURNING saw the row before its dependencies were written.
       task.depends_on.forEach((dep, i) => insertDep.run(task.id, dep, i));
       return { task: rowToTask(this.#byId.get(task.id)!), created: true };
-    });
+    };
 
     const current = db.prepare<[string], { status: string; created_ms: number; node_id: string | null }>(
       'SELECT status, created_ms, node_id FROM tasks WHERE id = ?',
     );
-    this.#updateTx = db.transaction(
-      (
-        id: string,
-        patch: TaskPatch,
-        expect: readonly TaskStatus[] | undefined,
-        expectNode: string | undefined,
-      ) => {
-        const row = current.get(id);
-        if (row === undefined) return null;
-        if (expect !== undefined && !expect.includes(row.status as TaskStatus)) return null;
-        if (expectNode !== undefined && row.node_id !== expectNode) return null;
-        const sets: [string, unknown][] = [];
-        for (const [k, v] of Object.entries(patch)) {
-          if (v !== undefined) sets.push(...PATCH_COLUMNS[k as keyof TaskPatch](v));
-        }
-        if (patch.status !== undefined && patch.status !== 'running') sets.push(['lease_expires_ms', null]);
-        if (patch.status === 'queued' && row.status === 'waiting') {
-          // Queue age starts when dependencies release the task, not when it was submitted.
-          sets.push(['ready_ms', Math.max(row.created_ms, Date.now())]);
-        }
-        if (sets.length === 0) return rowToTask(this.#byId.get(id)!);
-        return rowToTask(this.#updateStatement(sets.map(([c]) => c)).get(...sets.map(([, v]) => v), id)!);
-      },
-    );
+    this.#updateOp = (
+      id: string,
+      patch: TaskPatch,
+      expect: readonly TaskStatus[] | undefined,
+      expectNode: string | undefined,
+    ) => {
+      const row = current.get(id);
+      if (row === undefined) return null;
+      if (expect !== undefined && !expect.includes(row.status as TaskStatus)) return null;
+      if (expectNode !== undefined && row.node_id !== expectNode) return null;
+      const sets: [string, unknown][] = [];
+      for (const [k, v] of Object.entries(patch)) {
+        if (v !== undefined) sets.push(...PATCH_COLUMNS[k as keyof TaskPatch](v));
+      }
+      if (patch.status !== undefined && patch.status !== 'running') sets.push(['lease_expires_ms', null]);
+      if (patch.status === 'queued' && row.status === 'waiting') {
+        // Queue age starts when dependencies release the task, not when it was submitted.
+        sets.push(['ready_ms', Math.max(row.created_ms, Date.now())]);
+      }
+      if (sets.length === 0) return rowToTask(this.#byId.get(id)!);
+      return rowToTask(this.#updateStatement(sets.map(([c]) => c)).get(...sets.map(([, v]) => v), id)!);
+    };
 
     const claimOne = prepareClaim(db);
-    this.#claimTx = db.transaction((o: ClaimParams) => {
+    this.#claimOp = (o: ClaimParams) => {
       const row = claimOne(o);
       return row === null ? null : rowToTask(row);
-    });
+    };
 
     this.#renew = db.prepare(
       `UPDATE tasks SET lease_expires_ms = ? WHERE id = ? AND status = 'running' AND node_id = ?`,
@@ -224,8 +221,8 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   /** Runs one write in the next group commit and resolves once it is durable. */
-  async #write<T>(fn: () => T): Promise<T> {
-    const value = await this.#commits.run(fn);
+  async #write<T>(fn: () => T, singleChange = false): Promise<T> {
+    const value = await this.#commits.run(fn, { singleChange });
     await this.#durable();
     return value;
   }
@@ -251,10 +248,11 @@ export class SqliteTaskStore implements TaskStore {
   async insert(task: Task, options: InsertTaskOptions = {}): Promise<InsertTaskResult> {
     const parsed = TaskSchema.safeParse(task);
     if (!parsed.success) throw invalid(parsed.error);
-    const key = options.idempotencyKey ?? parsed.data.idempotency_key;
+    const valid = parsed.data;
+    const key = options.idempotencyKey ?? valid.idempotency_key;
     // The batch is IMMEDIATE: the write lock is held before the idempotency lookup, so two processes
-    // cannot both miss it.
-    return this.#write(() => this.#insertTx(parsed.data, key));
+    // cannot both miss it. Without dependencies the row is the one change.
+    return this.#write(() => this.#insertOp(valid, key), valid.depends_on.length === 0);
   }
 
   async get(id: string): Promise<Task | null> {
@@ -302,7 +300,10 @@ export class SqliteTaskStore implements TaskStore {
   async update(id: string, patch: TaskPatch, options: UpdateTaskOptions = {}): Promise<Task | null> {
     const parsed = PatchSchema.safeParse(patch);
     if (!parsed.success) throw invalid(parsed.error);
-    return this.#write(() => this.#updateTx(id, parsed.data, options.expectStatus, options.expectNodeId));
+    return this.#write(
+      () => this.#updateOp(id, parsed.data, options.expectStatus, options.expectNodeId),
+      true,
+    );
   }
 
   async claimNext(options: ClaimOptions): Promise<Task | null> {
@@ -312,21 +313,23 @@ export class SqliteTaskStore implements TaskStore {
     // The one write that does not wait for the barrier: a claim lost to power loss leaves its task
     // queued, so it runs again (at least once, as after an expired lease), and the durable write of
     // its completion would carry the claim with it (the WAL is replayed in order).
-    return this.#commits.run(() =>
-      this.#claimTx({
-        caps: JSON.stringify(options.capabilities),
-        tags: JSON.stringify(options.tags),
-        node: options.nodeId,
-        now,
-        lease,
-        aging,
-      }),
+    return this.#commits.run(
+      () =>
+        this.#claimOp({
+          caps: JSON.stringify(options.capabilities),
+          tags: JSON.stringify(options.tags),
+          node: options.nodeId,
+          now,
+          lease,
+          aging,
+        }),
+      { singleChange: true },
     );
   }
 
   async renewLease(id: string, nodeId: string, leaseMs: number, now: number): Promise<boolean> {
     const expires = finiteInt('now', now, 0) + finiteInt('leaseMs', leaseMs, 1);
-    return (await this.#write(() => this.#renew.run(expires, id, nodeId))).changes === 1;
+    return (await this.#write(() => this.#renew.run(expires, id, nodeId), true)).changes === 1;
   }
 
   async expiredLeases(now: number): Promise<Task[]> {
@@ -354,7 +357,7 @@ export class SqliteTaskStore implements TaskStore {
           throw new GatewayError('GW_ERR_TASK_NOT_FOUND', { id });
         throw toStoreError(err);
       }
-    });
+    }, true);
   }
 
   async logs(id: string): Promise<TaskLogEntry[]> {

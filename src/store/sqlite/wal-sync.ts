@@ -2,7 +2,7 @@
  * @module Durability barrier: fsyncs the WAL off the event loop, one fsync for every commit made while
  * the previous one ran (group commit).
  */
-import { close, fdatasync, fstat, open, type Stats } from 'node:fs';
+import { close, fdatasync, fstatSync, open } from 'node:fs';
 
 function call<T>(fn: (cb: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
@@ -89,9 +89,9 @@ export class WalSync {
       await call<void>((cb) => fdatasync(fd, (err) => cb(err, undefined)));
       this.#syncs++;
       // An unlinked WAL (every connection closed and a new one started a fresh file) means the sync
-      // reached the wrong file: reopen and sync the current one.
-      const st = await call<Stats>((cb) => fstat(fd, cb));
-      if (st.nlink > 0) return;
+      // reached the wrong file: reopen and sync the current one. An fstat answers from the inode in
+      // memory; made synchronously it costs a few microseconds, through the thread pool ten times that.
+      if (fstatSync(fd).nlink > 0) return;
       this.#fd = null;
       close(fd, () => {});
     }
