@@ -5,6 +5,7 @@ import pino from 'pino';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import { GatewayError } from '../protocol/index.js';
 import { formatPretty } from './pretty-format.js';
+import { TurnBatch } from './turn-batch.js';
 
 export type LogFormat = 'json' | 'pretty';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -60,9 +61,6 @@ export interface OpenedOutput {
 }
 
 const MIB = 1024 * 1024;
-
-/** The most a log file's write batch holds (characters; a line is mostly ASCII). */
-export const MAX_CHUNK_CHARS = 16 * 1024;
 
 /** Where seed 3.4 tails the log: `$OPENCLAW_LOG_DIR/gateway.log`, default `~/.openclaw/logs/gateway.log`. */
 export function defaultLogOutputs(logDir: string): LogOutput[] {
@@ -131,29 +129,12 @@ function openFile(
     failed = true;
   });
   rfs.on('warning', (err: Error) => warn(`log output ${file}: ${err.message}`));
-  // The lines of one event-loop turn go to the stream as one chunk: rotating-file-stream makes one
-  // FileHandle.write per chunk, and at a line per finished task that was 6% of the gateway's CPU
-  // under load (bench/task-throughput). A line waits at most until the end of its turn. The stream
-  // checks the size after each chunk, so a chunk is also how far a file may grow past max_size_mb.
-  let pending: string[] = [];
-  let pendingChars = 0;
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    const chunk = pending.join('');
-    pending = [];
-    pendingChars = 0;
+  // rotating-file-stream checks the size after each chunk, so a chunk of a batch is also how far a
+  // file may grow past max_size_mb.
+  const batch = new TurnBatch((chunk) => {
     if (!failed && !rfs.writableEnded && !rfs.destroyed) rfs.write(chunk);
-  };
-  return {
-    rfs,
-    flush,
-    write(line: string) {
-      if (pending.length === 0) setImmediate(flush);
-      pending.push(line);
-      pendingChars += line.length;
-      if (pendingChars >= MAX_CHUNK_CHARS) flush();
-    },
-  };
+  });
+  return { rfs, flush: batch.flush, write: (line: string) => batch.write(line) };
 }
 
 function endRotating(rfs: RotatingFileStream, flush: () => void): Promise<void> {
@@ -187,13 +168,16 @@ export function openOutput(
     case 'stdout':
     case 'stderr': {
       const fd = output.type === 'stdout' ? 1 : 2;
-      // Synchronous, so the lines before a crash or process.exit are not lost.
+      // Synchronous writes, batched per turn and flushed at exit, so the lines before a crash or a
+      // process.exit are not lost.
       const dest = pino.destination({ dest: fd, sync: true });
       // A closed pipe (`openclaw ... | head`) must not take the gateway down with it.
       dest.on('error', () => {});
-      sink = dest;
+      const batch = new TurnBatch((chunk) => dest.write(chunk));
+      sink = batch;
       close = async () => {
         try {
+          batch.flush();
           dest.flushSync();
         } catch {
           // The reader went away (EPIPE); there is nobody left to flush to.

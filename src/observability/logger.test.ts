@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { GatewayError } from '../protocol/index.js';
 import { createLogger, createMemoryLogger } from './logger.js';
-import { MAX_CHUNK_CHARS } from './log-outputs.js';
+import { MAX_CHUNK_CHARS } from './turn-batch.js';
 import { REDACTED, clearRegisteredSecrets, registerSecret } from './redact.js';
 
 const dirs: string[] = [];

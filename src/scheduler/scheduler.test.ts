@@ -210,6 +210,35 @@ describe('Scheduler', () => {
     assert.equal((await s.get(t.task.id))!.status, 'running');
   });
 
+  test('task.started checks the assignment; only a start long after the claim renews the lease', async () => {
+    const n1 = fakeNode('n1', ['echo'], 2);
+    await s.nodeConnected(n1, []);
+    const prompt = await s.submit({ skill: 'echo' }, 'api');
+    const late = await s.submit({ skill: 'echo' }, 'api');
+    await until(() => assigned(n1).length === 2);
+    const claimedAt = clock;
+    const leaseEnd = claimedAt + 2000; // lease: 2 s
+    clock = claimedAt + 100;
+    await s.started('n1', prompt.task.id);
+    clock = claimedAt + 1000; // past a third of the lease
+    await s.started('n1', late.task.id);
+    // The bookkeeping writes are not awaited by started(); the next write lands after them.
+    await stores.tasks.appendLog(late.task.id, { ts: new Date().toISOString(), level: 'info', message: 'x' });
+    const expiring = (await stores.tasks.expiredLeases(leaseEnd)).map((t) => t.id);
+    assert.deepEqual(expiring, [prompt.task.id], 'the late start moved its lease on; the prompt one did not');
+    assert.deepEqual(
+      (await stores.tasks.expiredLeases(clock + 2000)).map((t) => t.id).sort(),
+      [prompt.task.id, late.task.id].sort(),
+    );
+    assert.match((await s.logs(prompt.task.id)).map((l) => l.message).join('\n'), /started on n1/);
+
+    await assert.rejects(s.started('n2', prompt.task.id), { code: 'GW_ERR_TASK_NOT_ASSIGNED' });
+    await assert.rejects(s.started('n1', 'task-none'), { code: 'GW_ERR_TASK_NOT_FOUND' });
+    // Once the gateway ended it (cancel), the node's slot is still held, but the task is not its to start.
+    await s.cancel(late.task.id);
+    await assert.rejects(s.started('n1', late.task.id), { code: 'GW_ERR_TASK_NOT_ASSIGNED' });
+  });
+
   test('cancelling a running task tells its node and ends it cancelled', async () => {
     const n1 = fakeNode('n1', ['echo'], 1);
     await s.nodeConnected(n1, []);

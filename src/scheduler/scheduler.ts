@@ -294,8 +294,16 @@ export class Scheduler extends EventEmitter {
       await this.mustGet(id); // an unknown id is named as such
       throw new GatewayError('GW_ERR_TASK_NOT_ASSIGNED', { id });
     }
+    // The claim set a full lease just before the assignment was sent, and the node renews it every
+    // third of a lease from now on; only a start long after the claim (an assignment replayed after a
+    // reconnect) needs a fresh one. A renewal is a write that moves the row in the lease index.
+    const claimedAt = this.idx.runningSince(id) ?? 0;
+    const renew =
+      this.now() - claimedAt > this.leaseMs / 3
+        ? this.tasks.renewLease(id, nodeId, this.leaseMs, this.now())
+        : null;
     void Promise.all([
-      this.tasks.renewLease(id, nodeId, this.leaseMs, this.now()),
+      renew,
       this.tasks.appendLog(id, {
         ts: new Date(this.now()).toISOString(),
         level: 'info',

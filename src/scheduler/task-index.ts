@@ -53,6 +53,11 @@ export class TaskIndex {
     return this.queued.size;
   }
 
+  /** When the running task `id` was claimed (epoch ms), or undefined when it is not running. */
+  runningSince(id: string): number | undefined {
+    return this.running.get(id)?.startedAt;
+  }
+
   get waitingCount(): number {
     return this.waiting.size;
   }
