@@ -65,6 +65,22 @@ describe('redactText', () => {
     );
   });
 
+  test('scrubs each token shape when it is the only one in the text (the cheap pre-check lets all through)', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+    const alone: Array<[string, string]> = [
+      [`jwt=${jwt}`, `jwt=${REDACTED}`],
+      ['AUTHORIZATION: BEARER abcdef', `AUTHORIZATION: Bearer ${REDACTED}`],
+      ['key sk-proj-AbCdEf0123456789XyZ', `key ${REDACTED}`],
+      ['key sk-ant-api03-AbCdEf0123456789', `key ${REDACTED}`],
+      ['t=oc1.abcdefgh12345678', `t=${REDACTED}`],
+      ['amqp://user:secretpw@mq', `amqp://user:${REDACTED}@mq`],
+    ];
+    for (const [input, expected] of alone) assert.equal(redactText(input), expected, input);
+    registerSecret('wxyz');
+    assert.equal(redactText('wxyz'), REDACTED, 'a secret of the minimum length, alone');
+    assert.equal(redactText('wxy'), 'wxy');
+  });
+
   test('scrubs the password of a URL but keeps the host', () => {
     assert.equal(
       redactText('connecting to redis://:hunter22@redis.local:6379/0 and https://bob:pw1234@example.com/x'),

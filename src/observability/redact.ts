@@ -43,6 +43,12 @@ const TOKEN_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/(?<![A-Za-z0-9])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+/g, REDACTED],
 ];
 
+/**
+ * Matches every string that any of TOKEN_PATTERNS could match (each needs one of these substrings), so
+ * the common string, which has none, costs one scan instead of one per pattern.
+ */
+const TOKEN_HINT = /:\/\/|bearer|oc1\.|sk-|eyj/i;
+
 /** Bounds the work done on one logged value, so logging a huge object graph cannot stall the process. */
 const MAX_DEPTH = 10;
 const MAX_NODES = 10_000;
@@ -66,10 +72,18 @@ export function clearRegisteredSecrets(): void {
   globalVersion++;
 }
 
+/** Answers for the key names seen so far; a log line repeats the same few keys. Bounded. */
+const sensitiveKeys = new Map<string, boolean>();
+
 /** Whether the value under this key is redacted whatever it looks like. */
 export function isSensitiveKey(key: string): boolean {
+  const known = sensitiveKeys.get(key);
+  if (known !== undefined) return known;
   const k = key.toLowerCase().replace(/[^a-z0-9]/g, '');
-  return SENSITIVE_KEY_SUFFIXES.some((s) => k.endsWith(s));
+  const sensitive = SENSITIVE_KEY_SUFFIXES.some((s) => k.endsWith(s));
+  if (sensitiveKeys.size >= 1000) sensitiveKeys.clear();
+  sensitiveKeys.set(key, sensitive);
+  return sensitive;
 }
 
 function escapeRegExp(s: string): string {
@@ -124,9 +138,12 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   }
 
   function text(input: string): string {
+    // Nothing shorter than the shortest secret can hold one, and no token pattern matches that short.
+    if (input.length < MIN_SECRET_LENGTH) return input;
     let out = input;
     const { raw } = regexes();
     if (raw) out = out.replace(raw, REDACTED);
+    if (!TOKEN_HINT.test(out)) return out;
     for (const [re, replacement] of TOKEN_PATTERNS) out = out.replace(re, replacement);
     return out;
   }
