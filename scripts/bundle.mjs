@@ -6,6 +6,7 @@
 // only when it is at least as new as main.js, so a later tsc run alone falls back to the modules.
 import { build } from 'esbuild';
 import { statSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = new URL('..', import.meta.url);
@@ -15,6 +16,51 @@ const entry = fileURLToPath(new URL('dist/src/cli/main.js', root));
 const outfile = fileURLToPath(new URL('dist/src/cli/openclaw.bundle.js', root));
 
 statSync(entry); // a clear ENOENT if tsc has not run
+
+/**
+ * zod's namespace (`import { z } from 'zod'`) carries `z.locales`, the error messages of some 40
+ * languages: 390 KB, a sixth of the bundle, compiled at every start. The gateway speaks English only
+ * (zod's default, which zod registers from its own `locales/en.js`), so the bundle's `locales` holds
+ * `en` alone.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${sep}node_modules${sep}zod${sep}`)
+        ? { path: resolve(dirname(args.importer), '../locales/index.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+/**
+ * An ES module that imports `node:http` gets every export of it, and on Node >= 22 that includes the
+ * lazy `WebSocket`, `CloseEvent` and `MessageEvent` getters: the first import loads all of undici
+ * (about 30 ms and several MB at start, bench/startup.ts on Node 24). Through `require` only the
+ * names asked for are read. Names missing from this list fail the build, not the start.
+ */
+const httpWithoutUndici = {
+  name: 'http-without-undici',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?http$/ }, (args) =>
+      args.kind === 'import-statement' && !args.importer.includes(`${sep}node_modules${sep}`)
+        ? { path: 'node:http', namespace: 'http-require' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'http-require' }, () => ({
+      contents: `const http = require('node:http');
+export default http;
+export const { createServer, request, get, Agent, Server, IncomingMessage, ServerResponse,
+  OutgoingMessage, ClientRequest, STATUS_CODES, METHODS, globalAgent, validateHeaderName,
+  validateHeaderValue } = http;`,
+    }));
+  },
+};
 
 await build({
   entryPoints: [entry],
@@ -41,5 +87,9 @@ await build({
   },
   // The dynamic imports of our own modules (the CLI commands in src/cli/main.ts) are inlined: one file,
   // no splitting. Each command's module body still runs only when that command is used.
+  plugins: [zodEnglishOnly, httpWithoutUndici],
+  // Less text to read and parse at each start; names stay, so stack traces still read.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
