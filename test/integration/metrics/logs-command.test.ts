@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, cliEnv, runCli, tempHome } from '../../support/gateway-process.js';
 import {
@@ -58,7 +59,22 @@ describe('openclaw logs', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
-      await new Promise((r) => setTimeout(r, 800));
+      // The follower skips what is in the file when it starts (--lines 0): the task is submitted only
+      // once it is following, which a marker line appended to the file shows. A fixed sleep was too
+      // short for a CLI start on a loaded machine, and the task's line was then skipped as old.
+      const file = join(g.home, '.openclaw', 'logs', 'gateway.log');
+      assert.ok(existsSync(file), `${file} exists`);
+      let n = 0;
+      await waitFor(
+        'the follower to echo a marker line',
+        () => {
+          if (out.includes('"marker":"follow-ready"')) return true;
+          appendFileSync(file, `${JSON.stringify({ marker: 'follow-ready', n: n++ })}\n`);
+          return false;
+        },
+        15_000,
+        200,
+      );
       const c = await g.operator();
       const t = await submit(c, { skill: 'echo', args: { message: 'followed' } });
       await waitForTask(c, t.id);
