@@ -131,7 +131,7 @@ export async function startGateway(
       gatewayId,
       web: createWebHandler(),
       readiness: async () => {
-        await stores!.meta.get('readiness-probe');
+        await stores!.probe();
         return true;
       },
       hooks: {

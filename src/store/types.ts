@@ -163,6 +163,11 @@ export interface Stores {
    * `path` only once complete, and is encrypted with the same key when the store is.
    */
   backupTo(path: string): Promise<void>;
+  /**
+   * Resolves when the backend answers reads and can still acknowledge writes; rejects with
+   * `GW_ERR_STORE_UNAVAILABLE` otherwise. `/ready` asks it.
+   */
+  probe(): Promise<void>;
   /** Closes the backend; later calls fail with `GW_ERR_STORE_UNAVAILABLE`. Idempotent. */
   close(): Promise<void>;
 }

@@ -46,6 +46,11 @@ export interface SqliteDatabase {
    * it before it acknowledges a write.
    */
   durable(): Promise<void>;
+  /**
+   * Why writes can no longer be acknowledged (the WAL fsync failed, which is for good), or null. Reads
+   * still work then, so a read alone does not tell a readiness probe that the store is lost.
+   */
+  writeFailure(): GatewayError | null;
   /** Consistent copy to `path` while writes continue (see `backupDatabase`). */
   backupTo(path: string): Promise<void>;
   /** Idempotent. */
@@ -115,6 +120,10 @@ export function openSqliteDatabase(options: SqliteDatabaseOptions): SqliteDataba
   const encrypted = key !== undefined;
   const wal = synchronous === 'full' ? new WalSync(`${file}-wal`) : null;
   const done = Promise.resolve();
+  const fsyncFailed = (err: unknown) =>
+    new GatewayError('GW_ERR_STORE_UNAVAILABLE', {
+      reason: `cannot fsync ${file}-wal: ${(err as Error).message}`,
+    });
   return {
     connection,
     file,
@@ -122,11 +131,10 @@ export function openSqliteDatabase(options: SqliteDatabaseOptions): SqliteDataba
     durable: wal
       ? () =>
           wal.durable().catch((err: unknown) => {
-            throw new GatewayError('GW_ERR_STORE_UNAVAILABLE', {
-              reason: `cannot fsync ${file}-wal: ${(err as Error).message}`,
-            });
+            throw fsyncFailed(err);
           })
       : () => done,
+    writeFailure: () => (wal?.failure ? fsyncFailed(wal.failure) : null),
     backupTo: (path) => backupDatabase(connection, { file, encryptionKey: key }, path),
     close: () => {
       // Syncs already running finish on their own descriptor; closing the connection checkpoints the

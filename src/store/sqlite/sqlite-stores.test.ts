@@ -1,6 +1,15 @@
 /** @module SQLite stores: the shared conformance suites plus durability, multi-process and backup tests. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -97,6 +106,39 @@ describe('SQLite stores', () => {
     await assert.rejects(s.tasks.get('x'), isStoreError('GW_ERR_STORE_UNAVAILABLE'));
     await assert.rejects(s.tasks.insert(makeTask()), isStoreError('GW_ERR_STORE_UNAVAILABLE'));
     await assert.rejects(s.meta.get('x'), isStoreError('GW_ERR_STORE_UNAVAILABLE'));
+  });
+
+  test('probe() passes while healthy, and fails for good once a WAL fsync failed, though reads still work', async () => {
+    const s = openStores(tempDir());
+    try {
+      await s.probe();
+      const wal = `${s.database.file}-wal`;
+      assert.ok(existsSync(wal), 'the migrations wrote the WAL');
+      // fdatasync(2) fails with EINVAL on /dev/null: an honest fsync error for the first write (the
+      // barrier opens the WAL on its first sync, so it opens the symlink).
+      renameSync(wal, `${wal}.real`);
+      symlinkSync('/dev/null', wal);
+      try {
+        await assert.rejects(s.meta.set('k', 'v'), isStoreError('GW_ERR_STORE_UNAVAILABLE'));
+      } finally {
+        unlinkSync(wal);
+        renameSync(`${wal}.real`, wal);
+      }
+      // The WAL is back and readable, yet no acknowledgement can be trusted any more: not ready.
+      assert.equal(await s.meta.get('k'), 'v', 'the write committed; only its fsync failed');
+      await assert.rejects(s.probe(), (err: unknown) => {
+        assert.ok(err instanceof GatewayError);
+        assert.equal(err.code, 'GW_ERR_STORE_UNAVAILABLE');
+        assert.match(String(err.details.reason), /fsync .*-wal: EINVAL/);
+        return true;
+      });
+      await assert.rejects(s.meta.set('k2', 'v'), isStoreError('GW_ERR_STORE_UNAVAILABLE'));
+    } finally {
+      await s.close();
+    }
+    const closed = openStores(tempDir());
+    await closed.close();
+    await assert.rejects(closed.probe(), isStoreError('GW_ERR_STORE_UNAVAILABLE'));
   });
 
   test('lose no acknowledged insert when the process is killed with SIGKILL', async () => {

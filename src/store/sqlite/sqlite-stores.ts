@@ -22,14 +22,20 @@ export function createSqliteStores(db: SqliteDatabase): SqliteStores {
   // Every write is acknowledged only once the database's durability barrier has passed it.
   const durable = () => db.durable();
   const tasks = new SqliteTaskStore(db.connection, durable);
+  const meta = new SqliteMetaStore(db.connection, durable);
   return {
     tasks,
     revocations: new SqliteRevocationStore(db.connection, durable),
-    meta: new SqliteMetaStore(db.connection, durable),
+    meta,
     cron: new SqliteCronStore(db.connection, durable),
     workspaces: new SqliteWorkspaceStore(db.connection, durable),
     database: db,
     backupTo: (path) => db.backupTo(path),
+    probe: async () => {
+      const failure = db.writeFailure();
+      if (failure) throw failure;
+      await meta.get('readiness-probe');
+    },
     close: async () => {
       // Writes queued for the next group commit were promised to their callers: commit them first.
       tasks.flushWrites();

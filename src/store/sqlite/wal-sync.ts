@@ -33,6 +33,11 @@ export class WalSync {
 
   constructor(private readonly walPath: string) {}
 
+  /** The fsync error that ended durability for good, or null while every sync has succeeded. */
+  get failure(): unknown {
+    return this.#failed;
+  }
+
   /** fdatasync calls so far: how well commits are sharing them. */
   get syncs(): number {
     return this.#syncs;
