@@ -30,6 +30,15 @@ export interface InProcessDeps {
 
 export type InProcessEventHandler = (event: string, payload: unknown) => void;
 
+/**
+ * A value as the peer would have it from a JSON frame: a copy, with what JSON drops dropped (undefined
+ * fields, functions) and what it converts converted (a Date to its ISO string, NaN to null). The
+ * answers and events of one task are a few hundred bytes.
+ */
+function asOverTheWire(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
 export class InProcessConnection implements Peer {
   readonly id = randomUUID();
   readonly role: Role;
@@ -66,9 +75,9 @@ export class InProcessConnection implements Peer {
     };
     this.sink = {
       send: (frame) => {
-        // A copy, as a socket would deliver: the peer may change what it receives (a skill its args)
-        // while the gateway still holds the same object in its session's replay buffer.
-        const payload = frame.payload === undefined ? undefined : structuredClone(frame.payload);
+        // What a socket would deliver: the peer may change what it receives (a skill its args) while
+        // the gateway still holds the same object in its session's replay buffer.
+        const payload = asOverTheWire(frame.payload);
         queueMicrotask(() => {
           if (!this.open) return;
           for (const h of this.handlers) h(frame.event, payload);
@@ -107,8 +116,13 @@ export class InProcessConnection implements Peer {
         reason: 'connection closed',
       });
     await null;
+    if (!this.open)
+      throw new GatewayError('GW_ERR_GATEWAY_UNREACHABLE', {
+        url: this.remoteAddress,
+        reason: 'connection closed',
+      });
     try {
-      return await this.deps.router.dispatch(method, params, this.ctx);
+      return asOverTheWire(await this.deps.router.dispatch(method, params, this.ctx));
     } catch (err) {
       if (!(err instanceof GatewayError))
         this.deps.log.error({ event: 'rpc_handler_error', method, err }, 'method handler threw');

@@ -9,7 +9,7 @@ export interface Peer {
   readonly session: Session | null;
   /** The declaration of a node peer; null for other roles. */
   readonly node: NodeDeclaration | null;
-  /** `client.name` of the connect frame (e.g. openclaw-cli, openclaw-local-node). */
+  /** `client.name` of the connect frame (e.g. openclaw-cli); an in-process peer names itself. */
   readonly clientName: string;
   readonly connectedAt: Date;
   readonly remoteAddress: string;

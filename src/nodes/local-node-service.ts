@@ -33,7 +33,14 @@ export function localNodeService(opts: LocalNodeOptions = {}): ServiceFactory {
               clientName,
               node: declaration,
             }),
-          ctx.config.gateway.websocket.max_message_size,
+          {
+            maxMessageSize: ctx.config.gateway.websocket.max_message_size,
+            onLost: (code, reason) =>
+              ctx.logger.warn(
+                { event: 'local_node_stopped', node_id: id, code, reason },
+                `the built-in local node ${id} stopped: ${reason}`,
+              ),
+          },
         ),
       nodeId: id,
       capabilities: cfg.capabilities,

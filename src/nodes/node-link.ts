@@ -20,18 +20,28 @@ export interface NodeLink {
  * The local node's link: `attach` joins the gateway as a node peer when the runtime starts. There is
  * no socket to drop, so there is no reconnect; after `close` every request fails as unreachable.
  */
+export interface InProcessLinkOptions {
+  /** The gateway's `gateway.websocket.max_message_size`: results must still fit in a frame to its clients. */
+  maxMessageSize: number;
+  /** How long a request may take before it fails with GW_ERR_GATEWAY_TIMEOUT; 0 waits forever. Default 30 s, as GatewayClient. */
+  requestTimeoutMs?: number;
+  /** The gateway closed the link (it shuts down, or a remote node connected with this node's id). */
+  onLost?: (code: number, reason: string) => void;
+}
+
 export class InProcessLink implements NodeLink {
   private peer: InProcessConnection | null = null;
   private closed = false;
   private readonly handlers = new Map<string, Array<(payload: unknown) => void>>();
   readonly connectResult: { policy: { max_message_size: number } };
+  private readonly requestTimeoutMs: number;
 
   constructor(
     private readonly attach: () => InProcessConnection,
-    /** The gateway's `gateway.websocket.max_message_size`: results must still fit in a frame to its clients. */
-    maxMessageSize: number,
+    private readonly options: InProcessLinkOptions,
   ) {
-    this.connectResult = { policy: { max_message_size: maxMessageSize } };
+    this.connectResult = { policy: { max_message_size: options.maxMessageSize } };
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   }
 
   get state(): string {
@@ -47,15 +57,31 @@ export class InProcessLink implements NodeLink {
       for (const h of this.handlers.get(event) ?? []) h(payload);
     });
     // The gateway closes it only when it shuts down (or a remote node takes over its id): for good.
-    peer.onClose(() => {
+    peer.onClose((code, reason) => {
+      const byUs = this.closed;
       this.closed = true;
+      if (!byUs) this.options.onLost?.(code, reason);
     });
     this.peer = peer;
   }
 
-  request(method: string, params?: unknown): Promise<unknown> {
+  request(method: string, params?: unknown, options: { timeoutMs?: number } = {}): Promise<unknown> {
     if (!this.peer || this.closed) return Promise.reject(this.unreachable('not connected'));
-    return this.peer.request(method, params);
+    const answer = this.peer.request(method, params);
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    if (timeoutMs <= 0) return answer;
+    // A handler stuck on a store that no longer answers must not hold the node's report for good: as
+    // over a socket, the caller gets a retryable timeout (the node runtime retries its reports).
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new GatewayError('GW_ERR_GATEWAY_TIMEOUT', { method, timeout_ms: timeoutMs })),
+        timeoutMs,
+      );
+      answer.then(
+        (v) => (clearTimeout(timer), resolve(v)),
+        (e: unknown) => (clearTimeout(timer), reject(e)),
+      );
+    });
   }
 
   onEvent(name: string, handler: (payload: unknown) => void): () => void {

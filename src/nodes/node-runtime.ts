@@ -58,7 +58,10 @@ export class NodeRuntime {
   private readonly link: NodeLink;
   /** The WebSocket client of a remote node; null for an in-process link. */
   readonly client: GatewayClient | null = null;
-  /** Mutated in place: the client re-sends this declaration, with the current `running`, on reconnect. */
+  /**
+   * Mutated in place: a GatewayClient re-sends it, with the current `running`, on reconnect; an
+   * in-process link hands the gateway this very object, which is then its `conn.node`.
+   */
   private readonly declaration: NodeDeclaration;
   private readonly running = new Map<string, Running>();
   private stopped = false;

@@ -252,6 +252,22 @@ describe('outputs', () => {
     assert.equal(res.stdout.trim().split('\n').length, 200);
   });
 
+  test('lines logged by an exit listener added after the first line are on stdout too, in order', async () => {
+    const res = await runChild(`
+      const log = createLogger({ outputs: [{ type: 'stdout' }] });
+      log.info({ i: 0 }, 'before');
+      process.on('exit', () => log.info({ i: 2 }, 'from an exit listener'));
+      log.info({ i: 1 }, 'last of the turn');
+      process.exit(0);
+    `);
+    assert.equal(res.status, 0, res.stderr);
+    const order = res.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { i: number }).i);
+    assert.deepEqual(order, [0, 1, 2]);
+  });
+
   test('close() waits for the file and is idempotent; later records are dropped, not thrown', async () => {
     const file = join(tempDir(), 'x.log');
     const logger = createLogger({ outputs: [{ type: 'file', path: file }] });

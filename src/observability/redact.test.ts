@@ -66,7 +66,8 @@ describe('redactText', () => {
   });
 
   test('scrubs each token shape when it is the only one in the text (the cheap pre-check lets all through)', () => {
-    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+    const jwt =
+      'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
     const alone: Array<[string, string]> = [
       [`jwt=${jwt}`, `jwt=${REDACTED}`],
       ['AUTHORIZATION: BEARER abcdef', `AUTHORIZATION: Bearer ${REDACTED}`],

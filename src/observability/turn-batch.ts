@@ -11,7 +11,11 @@ export const MAX_CHUNK_CHARS = 16 * 1024;
 const unflushed = new Set<TurnBatch>();
 let exitHook = false;
 
+/** Set once the process exits: no later turn will come, so lines are handed on as they are written. */
+let exiting = false;
+
 function flushAllAtExit(): void {
+  exiting = true;
   for (const b of [...unflushed]) b.flush();
 }
 
@@ -26,6 +30,11 @@ export class TurnBatch {
 
   /** Queues a line; it is handed on at the end of this turn, or at once when the chunk is full. */
   write(line: string): void {
+    if (exiting) {
+      // Logged by an exit listener that ran after ours.
+      this.out(line);
+      return;
+    }
     if (this.#pending.length === 0) {
       setImmediate(this.flush);
       unflushed.add(this);

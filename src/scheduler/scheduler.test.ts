@@ -239,6 +239,20 @@ describe('Scheduler', () => {
     await assert.rejects(s.started('n1', late.task.id), { code: 'GW_ERR_TASK_NOT_ASSIGNED' });
   });
 
+  test('task.started during a reconnect, before the task is re-attached, is accepted (the row decides)', async () => {
+    const n1 = fakeNode('n1', ['echo'], 1);
+    await s.nodeConnected(n1, []);
+    const t = await s.submit({ skill: 'echo' }, 'api');
+    await until(() => assigned(n1).length === 1);
+    s.nodeDisconnected(n1);
+    const again = fakeNode('n1', ['echo'], 1);
+    const attaching = s.nodeConnected(again, [t.task.id]); // re-attaches after a store read
+    await s.started('n1', t.task.id);
+    await attaching;
+    assert.ok((await s.complete('n1', t.task.id, 'ok')).accepted);
+    assert.equal((await s.get(t.task.id))!.status, 'succeeded');
+  });
+
   test('cancelling a running task tells its node and ends it cancelled', async () => {
     const n1 = fakeNode('n1', ['echo'], 1);
     await s.nodeConnected(n1, []);

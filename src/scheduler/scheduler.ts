@@ -279,21 +279,21 @@ export class Scheduler extends EventEmitter {
   }
 
   /**
-   * Whether `nodeId` holds `id` as its current assignment. This gateway's node pool is exact about
-   * that: a task is held before it is sent and released when it stops running, and a task the
-   * gateway ended while the node still works on it (cancel, timeout) is in `stopping`.
+   * Whether `nodeId` holds `id` as its current assignment, answered from memory when it can be: a task
+   * is held before it is sent and released when it stops running, and one the gateway ended while the
+   * node still works on it (cancel, timeout) is in `stopping`. Memory can only say no wrongly (a
+   * reconnect not yet re-attached, `stopping` set for another node's old copy), so a no is checked
+   * against the task row.
    */
-  private assigned(nodeId: string, id: string): boolean {
-    return this.nodes.running(nodeId).has(id) && !this.stopping.has(id);
+  private async assigned(nodeId: string, id: string): Promise<void> {
+    if (this.nodes.running(nodeId).has(id) && !this.stopping.has(id)) return;
+    await this.heldBy(nodeId, id);
   }
 
   async started(nodeId: string, id: string): Promise<void> {
-    // Answered from memory: the node waits for this answer before it runs the skill, and nothing
-    // here has to be durable first (the claim set the lease; the log line is history).
-    if (!this.assigned(nodeId, id)) {
-      await this.mustGet(id); // an unknown id is named as such
-      throw new GatewayError('GW_ERR_TASK_NOT_ASSIGNED', { id });
-    }
+    // The node waits for this answer before it runs the skill, and nothing here has to be durable
+    // first (the claim set the lease; the log line is history), so the answer does not wait for them.
+    await this.assigned(nodeId, id);
     // The claim set a full lease just before the assignment was sent, and the node renews it every
     // third of a lease from now on; only a start long after the claim (an assignment replayed after a
     // reconnect) needs a fresh one. A renewal is a write that moves the row in the lease index.
