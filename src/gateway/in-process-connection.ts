@@ -1,6 +1,6 @@
 /**
  * @module A peer inside the gateway process (the built-in local node): its calls go straight to the
- * router and its events straight to a callback, with no socket, no JSON and no frame parsing.
+ * router and its events straight to a callback, with no socket, no framing and no frame parsing.
  *
  * It keeps what a WebSocket peer has that matters to the services: the same router (role checks and
  * param validation included), a session for its events, and open/close notifications. Calls and
@@ -110,17 +110,9 @@ export class InProcessConnection implements Peer {
 
   /** Calls a method as this peer; rejects with the GatewayError a socket peer would receive. */
   async request(method: string, params: unknown): Promise<unknown> {
-    if (!this.open)
-      throw new GatewayError('GW_ERR_GATEWAY_UNREACHABLE', {
-        url: this.remoteAddress,
-        reason: 'connection closed',
-      });
+    if (!this.open) throw this.closedError();
     await null;
-    if (!this.open)
-      throw new GatewayError('GW_ERR_GATEWAY_UNREACHABLE', {
-        url: this.remoteAddress,
-        reason: 'connection closed',
-      });
+    if (!this.open) throw this.closedError(); // closed while the call waited for its turn
     try {
       return asOverTheWire(await this.deps.router.dispatch(method, params, this.ctx));
     } catch (err) {
@@ -128,6 +120,13 @@ export class InProcessConnection implements Peer {
         this.deps.log.error({ event: 'rpc_handler_error', method, err }, 'method handler threw');
       throw toGatewayError(err);
     }
+  }
+
+  private closedError(): GatewayError {
+    return new GatewayError('GW_ERR_GATEWAY_UNREACHABLE', {
+      url: this.remoteAddress,
+      reason: 'connection closed',
+    });
   }
 
   close(code: number, reason: string): void {

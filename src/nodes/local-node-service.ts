@@ -1,8 +1,8 @@
 /**
  * @module The gateway's built-in local node (R3.4): the same node runtime as a remote node, joined to
  * the gateway in-process, so `openclaw gateway start` alone runs tasks. It goes through the same
- * methods, role checks and scheduler as a remote node; only the socket, the JSON and the token are
- * left out, which is about a quarter of the gateway's work per task.
+ * methods, role checks and scheduler as a remote node; only the socket, the framing and the token
+ * are left out, which was about a quarter of the gateway's work per task (bench/task-throughput).
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';

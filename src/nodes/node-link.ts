@@ -16,10 +16,6 @@ export interface NodeLink {
   close(): Promise<void>;
 }
 
-/**
- * The local node's link: `attach` joins the gateway as a node peer when the runtime starts. There is
- * no socket to drop, so there is no reconnect; after `close` every request fails as unreachable.
- */
 export interface InProcessLinkOptions {
   /** The gateway's `gateway.websocket.max_message_size`: results must still fit in a frame to its clients. */
   maxMessageSize: number;
@@ -29,6 +25,10 @@ export interface InProcessLinkOptions {
   onLost?: (code: number, reason: string) => void;
 }
 
+/**
+ * The local node's link: `attach` joins the gateway as a node peer when the runtime starts. There is
+ * no socket to drop, so there is no reconnect; after `close` every request fails as unreachable.
+ */
 export class InProcessLink implements NodeLink {
   private peer: InProcessConnection | null = null;
   private closed = false;

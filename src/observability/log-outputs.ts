@@ -168,8 +168,8 @@ export function openOutput(
     case 'stdout':
     case 'stderr': {
       const fd = output.type === 'stdout' ? 1 : 2;
-      // Synchronous writes, batched per turn and flushed at exit, so the lines before a crash or a
-      // process.exit are not lost.
+      // Synchronous writes, batched per turn and flushed at exit: the lines before a process.exit are
+      // not lost. A kill -9 or a native crash can lose the lines of the turn it interrupts.
       const dest = pino.destination({ dest: fd, sync: true });
       // A closed pipe (`openclaw ... | head`) must not take the gateway down with it.
       dest.on('error', () => {});
