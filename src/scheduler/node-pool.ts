@@ -15,7 +15,14 @@ export interface NodeHandle {
 
 interface Entry {
   handle: NodeHandle;
+  /** Every task taking a slot, those in `stopping` included. */
   running: Set<string>;
+  /**
+   * Tasks the gateway ended (cancel, timeout, re-queued elsewhere) while this node still works on
+   * them. Their slot stays taken until the node reports the task over, so a node never runs more than
+   * its concurrency; the timer frees it anyway, should the node never answer.
+   */
+  stopping: Map<string, NodeJS.Timeout>;
 }
 
 export class NodePool {
@@ -24,7 +31,11 @@ export class NodePool {
   /** Adds a node; returns the handle it replaced (same id connected again), if any. */
   add(handle: NodeHandle): NodeHandle | null {
     const old = this.nodes.get(handle.id);
-    this.nodes.set(handle.id, { handle, running: old?.running ?? new Set() });
+    this.nodes.set(handle.id, {
+      handle,
+      running: old?.running ?? new Set(),
+      stopping: old?.stopping ?? new Map(),
+    });
     return old && old.handle !== handle ? old.handle : null;
   }
 
@@ -32,6 +43,7 @@ export class NodePool {
   remove(handle: NodeHandle): boolean {
     const e = this.nodes.get(handle.id);
     if (!e || e.handle !== handle) return false;
+    for (const timer of e.stopping.values()) clearTimeout(timer);
     this.nodes.delete(handle.id);
     return true;
   }
@@ -51,12 +63,55 @@ export class NodePool {
     return n;
   }
 
+  /** The task is now assigned to the node (a stop still awaited for an earlier copy of it is over). */
   hold(nodeId: string, taskId: string): void {
-    this.nodes.get(nodeId)?.running.add(taskId);
+    const e = this.nodes.get(nodeId);
+    if (!e) return;
+    clearTimeout(e.stopping.get(taskId));
+    e.stopping.delete(taskId);
+    e.running.add(taskId);
   }
 
+  /** Frees the task's slot (a stopping task's too: the node reported it over). */
   release(nodeId: string | null, taskId: string): void {
-    if (nodeId) this.nodes.get(nodeId)?.running.delete(taskId);
+    const e = nodeId ? this.nodes.get(nodeId) : undefined;
+    if (!e) return;
+    clearTimeout(e.stopping.get(taskId));
+    e.stopping.delete(taskId);
+    e.running.delete(taskId);
+  }
+
+  /**
+   * Keeps the slot of a task the gateway no longer gives this node taken until the node reports it
+   * over (`release`) or `ms` pass; then frees it and calls `onFree`. A node not connected holds nothing.
+   */
+  holdUntilStopped(nodeId: string, taskId: string, ms: number, onFree: () => void): void {
+    const e = this.nodes.get(nodeId);
+    if (!e) return;
+    e.running.add(taskId);
+    clearTimeout(e.stopping.get(taskId));
+    const timer = setTimeout(() => {
+      if (e.stopping.get(taskId) !== timer) return;
+      e.stopping.delete(taskId);
+      e.running.delete(taskId);
+      onFree();
+    }, ms);
+    timer.unref();
+    e.stopping.set(taskId, timer);
+  }
+
+  /** Whether the node holds the task as a live assignment: held, and not one being stopped. */
+  assigned(nodeId: string, taskId: string): boolean {
+    const e = this.nodes.get(nodeId);
+    return e !== undefined && e.running.has(taskId) && !e.stopping.has(taskId);
+  }
+
+  /** Cancels every stop timer (the scheduler is stopping); slots stay as they are. */
+  clearTimers(): void {
+    for (const e of this.nodes.values()) {
+      for (const timer of e.stopping.values()) clearTimeout(timer);
+      e.stopping.clear();
+    }
   }
 
   /** Nodes with a free slot, least loaded first, so work spreads across nodes. */

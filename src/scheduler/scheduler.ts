@@ -19,6 +19,7 @@ import { TaskIndex, allTasksWith } from './task-index.js';
 import { logTaskEnd } from './task-log.js';
 import { dependencyFailed, executionTimeout, nodeLost, queueTimeout } from './task-errors.js';
 import { NodePool, type NodeHandle } from './node-pool.js';
+import { dependencyState } from './dependency-state.js';
 import { Subscriptions, type Subscriber } from './subscriptions.js';
 
 export interface SchedulerOptions {
@@ -49,12 +50,6 @@ export class Scheduler extends EventEmitter {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly idx = new TaskIndex();
-  /**
-   * Tasks the gateway ended (cancel, timeout) while their node still works on them. Their slot stays
-   * taken until the node reports the task over, so a node never runs more than its concurrency; the
-   * timer frees it anyway after one lease, should the node never answer.
-   */
-  private readonly stopping = new Map<string, NodeJS.Timeout>();
   private dispatchScheduled = false;
   private dispatching: Promise<void> | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
@@ -98,8 +93,7 @@ export class Scheduler extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    for (const timer of this.stopping.values()) clearTimeout(timer);
-    this.stopping.clear();
+    this.nodes.clearTimers();
     await this.dispatching;
   }
 
@@ -136,12 +130,12 @@ export class Scheduler extends EventEmitter {
       if (d.id === task.id) throw new GatewayError('GW_ERR_TASK_DEPENDENCY_CYCLE', { id: d.id });
       if (!d.task) throw new GatewayError('GW_ERR_TASK_DEPENDENCY_UNKNOWN', { id: d.id });
     }
-    const failedDep = deps.find((d) => d.task && isTerminal(d.task.status) && d.task.status !== 'succeeded');
-    if (failedDep) {
+    const state = dependencyState(deps.map((d) => d.task));
+    if (state.kind === 'failed') {
       task.status = 'failed';
       task.finished_at = new Date(this.now()).toISOString();
-      task.error = dependencyFailed(failedDep.id, failedDep.task!.status);
-    } else if (deps.some((d) => d.task!.status !== 'succeeded')) task.status = 'waiting';
+      task.error = dependencyFailed(state.dep.id, state.dep.status);
+    } else if (state.kind === 'waiting') task.status = 'waiting';
 
     const res = await this.tasks.insert(
       task,
@@ -253,7 +247,6 @@ export class Scheduler extends EventEmitter {
     // The node runs tasks the gateway no longer gives it (finished elsewhere, cancelled, re-queued): stop them.
     // Until it has, they take its slots.
     for (const id of claimed) {
-      this.nodes.hold(handle.id, id);
       this.awaitStop(handle.id, id);
       handle.send('task.cancel', { id, reason: 'task is no longer assigned to this node' });
     }
@@ -279,14 +272,13 @@ export class Scheduler extends EventEmitter {
   }
 
   /**
-   * Whether `nodeId` holds `id` as its current assignment, answered from memory when it can be: a task
-   * is held before it is sent and released when it stops running, and one the gateway ended while the
-   * node still works on it (cancel, timeout) is in `stopping`. Memory can only say no wrongly (a
-   * reconnect not yet re-attached, `stopping` set for another node's old copy), so a no is checked
-   * against the task row.
+   * Whether `nodeId` holds `id` as its current assignment, answered from the node pool when it can be
+   * (a task is held before it is sent, released when it stops running, and marked while the gateway
+   * waits for the node to stop one it ended). The pool can only say no wrongly, for a reconnect not
+   * yet re-attached, so a no is checked against the task row.
    */
   private async assigned(nodeId: string, id: string): Promise<void> {
-    if (this.nodes.running(nodeId).has(id) && !this.stopping.has(id)) return;
+    if (this.nodes.assigned(nodeId, id)) return;
     await this.heldBy(nodeId, id);
   }
 
@@ -352,20 +344,11 @@ export class Scheduler extends EventEmitter {
 
   /** Holds `id`'s slot on `nodeId` until the node reports the task over (or one lease passes). */
   private awaitStop(nodeId: string, id: string): void {
-    clearTimeout(this.stopping.get(id));
-    const timer = setTimeout(() => {
-      this.stopping.delete(id);
-      this.nodes.release(nodeId, id);
-      this.kick();
-    }, this.leaseMs);
-    timer.unref();
-    this.stopping.set(id, timer);
+    this.nodes.holdUntilStopped(nodeId, id, this.leaseMs, () => this.kick());
   }
 
   /** A node reported the end of a task it no longer holds (cancelled, timed out, re-queued): its slot is free. */
   private stoppedOn(nodeId: string, id: string): { accepted: false } {
-    clearTimeout(this.stopping.get(id));
-    this.stopping.delete(id);
     this.nodes.release(nodeId, id);
     this.kick();
     return { accepted: false };
@@ -421,13 +404,13 @@ export class Scheduler extends EventEmitter {
   private async promoteIfReady(id: string): Promise<void> {
     const t = await this.tasks.get(id);
     if (!t || t.status !== 'waiting') return;
-    const deps = await Promise.all(t.depends_on.map((d) => this.tasks.get(d)));
-    const bad = deps.find((d) => d && isTerminal(d.status) && d.status !== 'succeeded');
-    if (bad) {
-      await this.finish(id, ['waiting'], 'failed', { error: dependencyFailed(bad.id, bad.status) });
+    const state = dependencyState(await Promise.all(t.depends_on.map((d) => this.tasks.get(d))));
+    if (state.kind === 'failed') {
+      const { id: depId, status } = state.dep;
+      await this.finish(id, ['waiting'], 'failed', { error: dependencyFailed(depId, status) });
       return;
     }
-    if (deps.every((d) => d?.status === 'succeeded')) {
+    if (state.kind === 'ready') {
       const q = await this.tasks.update(id, { status: 'queued' }, { expectStatus: ['waiting'] });
       if (q) {
         this.transitioned(q, 'waiting');
