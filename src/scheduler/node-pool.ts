@@ -122,6 +122,21 @@ export class NodePool {
       .map((e) => e.handle);
   }
 
+  /**
+   * The least loaded node with a free slot that can run a task with these routing needs: every one of
+   * its capabilities and tags is among the node's, the rule `TaskStore.claimNext` applies.
+   */
+  freeNodeFor(needs: {
+    capabilities: readonly string[];
+    tags?: readonly string[] | undefined;
+  }): NodeHandle | undefined {
+    return this.withFreeSlots().find(
+      (n) =>
+        needs.capabilities.every((c) => n.capabilities.includes(c)) &&
+        (needs.tags ?? []).every((t) => n.tags.includes(t)),
+    );
+  }
+
   freeSlots(id: string): number {
     const e = this.nodes.get(id);
     return e ? e.handle.concurrency - e.running.size : 0;

@@ -452,4 +452,124 @@ describe('Scheduler', () => {
     assert.equal(back.attempt, t.task.attempt);
     assert.equal(back.started_at, null);
   });
+
+  describe('a submit while nothing is queued and a node is free', () => {
+    const events = (sch: Scheduler) => {
+      const seen: Array<{ id: string; status: string }> = [];
+      sch.subscribe({ id: 'watcher', emit: (_e, p) => seen.push(p as { id: string; status: string }) });
+      return seen;
+    };
+
+    test('is stored running on that node, with a lease, and announced once as running', async () => {
+      const node = fakeNode('n1', ['echo'], 2);
+      await s.nodeConnected(node, []);
+      const seen = events(s);
+      const t = await s.submit({ skill: 'echo' }, 'api');
+      assert.equal(t.task.status, 'running');
+      assert.equal(t.task.node_id, 'n1');
+      assert.equal(t.task.attempt, 1);
+      assert.equal(t.task.started_at, new Date(clock).toISOString());
+      assert.deepEqual(
+        assigned(node).map((a) => a.id),
+        [t.task.id],
+        'sent to the node once, without a claim',
+      );
+      assert.equal(s.nodes.freeSlots('n1'), 1, 'its slot is taken');
+      assert.deepEqual(
+        seen.map((e) => e.status),
+        ['running'],
+      );
+      // The lease is the one a claim would give: the task is recovered when the node goes silent.
+      assert.equal((await stores.tasks.expiredLeases(clock + 1999)).length, 0);
+      assert.deepEqual(
+        (await stores.tasks.expiredLeases(clock + 2000)).map((x) => x.id),
+        [t.task.id],
+      );
+      await s.started('n1', t.task.id);
+      await s.complete('n1', t.task.id, 'ok');
+      assert.deepEqual(
+        seen.map((e) => e.status),
+        ['running', 'succeeded'],
+      );
+      assert.equal(s.nodes.freeSlots('n1'), 2);
+    });
+
+    test('queues behind a queued task instead of overtaking it, and still runs', async () => {
+      const node = fakeNode('n1', ['echo'], 2);
+      await s.nodeConnected(node, []);
+      const blocked = await s.submit({ skill: 'echo', capabilities: ['gpu'] }, 'api'); // no node has gpu
+      assert.equal(blocked.task.status, 'queued');
+      const t = await s.submit({ skill: 'echo', priority: 'low' }, 'api');
+      assert.equal(t.task.status, 'queued', 'a queued task exists, so the new one queues');
+      await until(() => assigned(node).length === 1);
+      assert.equal(assigned(node)[0]!.id, t.task.id, 'claimed by the dispatch pass');
+      assert.equal((await s.mustGet(blocked.task.id)).status, 'queued');
+    });
+
+    test('without a free capable node it queues', async () => {
+      const node = fakeNode('n1', ['shell'], 1);
+      await s.nodeConnected(node, []);
+      const t = await s.submit({ skill: 'echo' }, 'api');
+      assert.equal(t.task.status, 'queued');
+      assert.equal(assigned(node).length, 0);
+    });
+
+    test('a node that leaves before the insert commits does not get it; the task queues for the next', async () => {
+      const n1 = fakeNode('n1', ['echo'], 1);
+      await s.nodeConnected(n1, []);
+      const seen = events(s);
+      // The node leaves once the insert is queued, which is after the task was given its slot and
+      // before the insert commits (at the next turn).
+      const insert = stores.tasks.insert.bind(stores.tasks);
+      stores.tasks.insert = (task, options) => {
+        const res = insert(task, options);
+        s.nodeDisconnected(n1);
+        return res;
+      };
+      const pending = s.submit({ skill: 'echo' }, 'api');
+      try {
+        assert.equal((await pending).task.node_id, 'n1', 'it was given the node');
+      } finally {
+        stores.tasks.insert = insert;
+      }
+      await until(async () => (await s.get((await pending).task.id))!.status === 'queued');
+      const id = (await pending).task.id;
+      const back = await s.mustGet(id);
+      assert.equal(back.node_id, null);
+      assert.equal(back.attempt, 0, 'the attempt is not counted');
+      assert.equal(back.started_at, null);
+      assert.equal(assigned(n1).length, 0);
+      assert.deepEqual(
+        seen.map((e) => e.status),
+        ['queued'],
+      );
+      const n2 = fakeNode('n2', ['echo'], 1);
+      await s.nodeConnected(n2, []);
+      await until(() => assigned(n2).length === 1);
+      assert.equal(assigned(n2)[0]!.id, id);
+      assert.equal(assigned(n2)[0]!.attempt, 1);
+    });
+
+    test('a repeated idempotency key or a failed insert gives the slot back', async () => {
+      const node = fakeNode('n1', ['echo'], 2);
+      await s.nodeConnected(node, []);
+      const a = await s.submit({ skill: 'echo', idempotency_key: 'k' }, 'api');
+      const b = await s.submit({ skill: 'echo', idempotency_key: 'k' }, 'api');
+      assert.equal(b.created, false);
+      assert.equal(b.task.id, a.task.id);
+      assert.equal(s.nodes.freeSlots('n1'), 1, 'only the first task holds a slot');
+      const insert = stores.tasks.insert.bind(stores.tasks);
+      stores.tasks.insert = () => Promise.reject(new GatewayError('GW_ERR_STORE_UNAVAILABLE'));
+      try {
+        await assert.rejects(
+          s.submit({ skill: 'echo' }, 'api'),
+          (e: GatewayError) => e.code === 'GW_ERR_STORE_UNAVAILABLE',
+        );
+      } finally {
+        stores.tasks.insert = insert;
+      }
+      assert.equal(s.nodes.freeSlots('n1'), 1);
+      assert.equal(assigned(node).length, 1);
+    });
+  });
 });

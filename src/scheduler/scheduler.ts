@@ -137,12 +137,42 @@ export class Scheduler extends EventEmitter {
       task.error = dependencyFailed(state.dep.id, state.dep.status);
     } else if (state.kind === 'waiting') task.status = 'waiting';
 
-    const res = await this.tasks.insert(
-      task,
-      params.idempotency_key ? { idempotencyKey: params.idempotency_key } : {},
-    );
-    if (!res.created) return res;
-    this.index(res.task);
+    // Nothing queued and a node free: the task is stored already running on it, which spares a claim
+    // and a dispatch pass, and it reaches the node in the turn its insert commits. With anything
+    // queued it queues behind it, so the fast path never overtakes a task of any priority.
+    const node =
+      task.status === 'queued' && !this.stopped && this.idx.queuedCount === 0
+        ? this.nodes.freeNodeFor(task)
+        : undefined;
+    const now = this.now();
+    if (node) {
+      Object.assign(task, { status: 'running', node_id: node.id, attempt: 1 });
+      task.started_at = new Date(now).toISOString();
+      this.nodes.hold(node.id, task.id); // the slot is taken from now, or a dispatch pass could fill it
+    }
+    let committed = false;
+    let res: { task: Task; created: boolean };
+    try {
+      res = await this.tasks.insert(task, {
+        ...(params.idempotency_key ? { idempotencyKey: params.idempotency_key } : {}),
+        ...(node ? { leaseExpiresMs: now + this.leaseMs } : {}),
+        onCommitted: (r) => {
+          committed = true;
+          if (r.created) this.accepted(r.task, node);
+          // An earlier task with the idempotency key: the slot taken for this one is not needed.
+          else if (node) this.nodes.release(node.id, task.id);
+        },
+      });
+    } catch (err) {
+      if (node && !committed) this.nodes.release(node.id, task.id);
+      throw err;
+    }
+    if (res.created && res.task.status === 'waiting') await this.promoteIfReady(res.task.id); // a dependency may have finished meanwhile
+    return res;
+  }
+
+  /** A submitted task is committed: indexed, announced, and sent to the node it was stored running on. */
+  private accepted(task: Task, node: NodeHandle | undefined): void {
     // Per-task steps log at debug; task_completed (and every failure) stays at info, as in seed 10.3.
     this.log.debug(
       {
@@ -151,14 +181,30 @@ export class Scheduler extends EventEmitter {
         workspace: task.workspace,
         priority: task.priority,
         status: task.status,
-        source,
+        source: task.source,
       },
       'task submitted',
     );
-    this.transitioned(res.task, null);
-    if (res.task.status === 'waiting') await this.promoteIfReady(res.task.id); // a dependency may have finished meanwhile
-    this.kick();
-    return res;
+    if (!node) {
+      this.transitioned(task, null);
+      this.kick();
+    } else if (this.stopped || this.nodes.get(node.id) !== node) {
+      // The node left or a drain began while the insert committed: queued instead, as a claim would be.
+      void this.handBack(task, node.id)
+        .then((q) => {
+          this.nodes.release(node.id, task.id);
+          if (q) {
+            this.transitioned(q, null);
+            this.kick();
+          }
+        })
+        .catch((err: unknown) =>
+          this.log.error({ event: 'dispatch_failed', task_id: task.id, err }, 'could not queue the task'),
+        );
+    } else {
+      this.transitioned(task, null);
+      this.assign(node, task);
+    }
   }
 
   get(id: string): Promise<Task | null> {
@@ -448,8 +494,8 @@ export class Scheduler extends EventEmitter {
   }
 
   /** Undoes a claim whose task was never sent: queued again, the attempt not counted. */
-  private async handBack(t: Task, nodeId: string): Promise<void> {
-    await this.tasks.update(
+  private handBack(t: Task, nodeId: string): Promise<Task | null> {
+    return this.tasks.update(
       t.id,
       { status: 'queued', node_id: null, attempt: Math.max(0, t.attempt - 1), started_at: null },
       { expectStatus: ['running'], expectNodeId: nodeId },
@@ -503,20 +549,19 @@ export class Scheduler extends EventEmitter {
           progress = true;
           this.nodes.hold(node.id, t.id);
           this.transitioned(t, 'queued');
-          this.log.debug(
-            {
-              event: 'task_started',
-              task_id: t.id,
-              node_id: node.id,
-              workspace: t.workspace,
-              attempt: t.attempt,
-            },
-            'task assigned',
-          );
-          node.send('task.assigned', { task: t, lease_ms: this.leaseMs });
+          this.assign(node, t);
         }
       }
     }
+  }
+
+  /** Sends a task the store now holds as running on `node` to it. */
+  private assign(node: NodeHandle, t: Task): void {
+    this.log.debug(
+      { event: 'task_started', task_id: t.id, node_id: node.id, workspace: t.workspace, attempt: t.attempt },
+      'task assigned',
+    );
+    node.send('task.assigned', { task: t, lease_ms: this.leaseMs });
   }
 
   private async sweep(): Promise<void> {

@@ -25,6 +25,17 @@ export interface InsertTaskOptions {
    * (R5.4). Falls back to `task.idempotency_key`. Keys are global and never expire. Default: none.
    */
   idempotencyKey?: string;
+  /**
+   * For a task inserted as `running` (handed straight to a node with a free slot): when its lease ends,
+   * epoch ms, as `claimNext` would have set it. Default: no lease until `renewLease`.
+   */
+  leaseExpiresMs?: number;
+  /**
+   * Called once with the result as soon as the write is visible to reads and claims, which may be
+   * before it is durable; the returned promise still resolves only once it is durable. A new task can
+   * reach a node without waiting for the fsync, as a claim does. It must not throw.
+   */
+  onCommitted?: (result: InsertTaskResult) => void;
 }
 
 export interface InsertTaskResult {

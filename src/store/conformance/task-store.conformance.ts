@@ -465,6 +465,72 @@ export function runTaskStoreConformance(name: string, makeStore: MakeTaskStore):
           );
         }),
       );
+      test(
+        'a task inserted running with leaseExpiresMs holds that lease; a queued one ignores it',
+        withStore(async (tasks) => {
+          const now = Date.now();
+          const running = makeTask({
+            status: 'running',
+            node_id: 'holder',
+            attempt: 1,
+            started_at: new Date(now).toISOString(),
+          });
+          await tasks.insert(running, { leaseExpiresMs: now + 1000 });
+          const queued = makeTask();
+          await tasks.insert(queued, { leaseExpiresMs: now + 1000 });
+          assert.deepEqual(await tasks.expiredLeases(now + 999), []);
+          assert.deepEqual(
+            (await tasks.expiredLeases(now + 1000)).map((t) => t.id),
+            [running.id],
+          );
+          assert.equal(await tasks.renewLease(running.id, 'holder', 5000, now + 500), true);
+          assert.deepEqual(await tasks.expiredLeases(now + 1000), []);
+          assert.equal((await tasks.claimNext(claim({ now })))?.id, queued.id, 'the queued one is claimable');
+        }),
+      );
+    });
+
+    describe('onCommitted', () => {
+      test(
+        'is called once, before insert resolves, with the result, and the row is readable by then',
+        withStore(async (tasks) => {
+          const t = makeTask({ idempotency_key: 'once' });
+          const calls: Array<{ created: boolean; id: string; readable: Promise<Task | null> }> = [];
+          let resolved = false;
+          const res = await tasks.insert(t, {
+            onCommitted: (r) => {
+              assert.equal(resolved, false, 'called before the promise resolves');
+              calls.push({ created: r.created, id: r.task.id, readable: tasks.get(r.task.id) });
+            },
+          });
+          resolved = true;
+          assert.equal(calls.length, 1);
+          assert.equal(calls[0]!.created, true);
+          assert.equal(calls[0]!.id, res.task.id);
+          assert.equal((await calls[0]!.readable)?.id, t.id);
+          // A repeated key: called with the existing task and created false.
+          const seen: boolean[] = [];
+          const again = await tasks.insert(makeTask({ idempotency_key: 'once' }), {
+            onCommitted: (r) => seen.push(r.created),
+          });
+          assert.equal(again.task.id, t.id);
+          assert.deepEqual(seen, [false]);
+        }),
+      );
+
+      test(
+        'is not called for an insert that fails',
+        withStore(async (tasks) => {
+          const t = makeTask();
+          await tasks.insert(t);
+          let called = 0;
+          await assert.rejects(
+            tasks.insert({ ...t, task: 'other' }, { onCommitted: () => called++ }),
+            hasCode('GW_ERR_TASK_INVALID'),
+          );
+          assert.equal(called, 0);
+        }),
+      );
     });
 
     describe('counts, logs and dependents', () => {

@@ -88,7 +88,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly #byId: Database.Statement<[string], TaskRow>;
   readonly #byKey: Database.Statement<[string], TaskRow>;
   // The write operations; each runs inside a group commit, which makes it atomic.
-  readonly #insertOp: (task: Task, key: string | undefined) => InsertTaskResult;
+  readonly #insertOp: (task: Task, key: string | undefined, lease: number | null) => InsertTaskResult;
   readonly #updateOp: (
     id: string,
     patch: TaskPatch,
@@ -119,16 +119,17 @@ export class SqliteTaskStore implements TaskStore {
       TaskRow
     >(`INSERT INTO tasks (id, status, instruction, skill, args_json, workspace,
         priority, priority_rank, capabilities, tags, timeout, attempt, node_id, result_json, error_json,
-        created_at, started_at, finished_at, source, idempotency_key, created_ms, ready_ms)
+        created_at, started_at, finished_at, source, idempotency_key, created_ms, ready_ms,
+        lease_expires_ms)
       VALUES (@id, @status, @instruction, @skill, @args_json, @workspace, @priority, @priority_rank,
         @capabilities, @tags, @timeout, @attempt, @node_id, @result_json, @error_json, @created_at,
-        @started_at, @finished_at, @source, @idempotency_key, @created_ms, @created_ms)
+        @started_at, @finished_at, @source, @idempotency_key, @created_ms, @created_ms, @lease)
       RETURNING ${TASK_RETURNING}`);
     const insertDep = db.prepare(
       'INSERT OR IGNORE INTO task_deps (task_id, depends_on, position) VALUES (?, ?, ?)',
     );
 
-    this.#insertOp = (task: Task, key: string | undefined): InsertTaskResult => {
+    this.#insertOp = (task: Task, key: string | undefined, lease: number | null): InsertTaskResult => {
       if (key !== undefined) {
         const existing = this.#byKey.get(key);
         if (existing !== undefined) return { task: rowToTask(existing), created: false };
@@ -157,6 +158,7 @@ export class SqliteTaskStore implements TaskStore {
           source: task.source,
           idempotency_key: key ?? null,
           created_ms: timestampMs(task.created_at),
+          lease: task.status === 'running' ? lease : null,
         })!;
       } catch (err) {
         // The idempotency key was looked up above, inside this write transaction: a clash is the id.
@@ -221,8 +223,9 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   /** Runs one write in the next group commit and resolves once it is durable. */
-  async #write<T>(fn: () => T, singleChange = false): Promise<T> {
+  async #write<T>(fn: () => T, singleChange = false, onCommitted?: (value: T) => void): Promise<T> {
     const value = await this.#commits.run(fn, { singleChange });
+    onCommitted?.(value);
     await this.#durable();
     return value;
   }
@@ -252,7 +255,12 @@ export class SqliteTaskStore implements TaskStore {
     const key = options.idempotencyKey ?? valid.idempotency_key;
     // The batch is IMMEDIATE: the write lock is held before the idempotency lookup, so two processes
     // cannot both miss it. Without dependencies the row is the one change.
-    return this.#write(() => this.#insertOp(valid, key), valid.depends_on.length === 0);
+    const lease = options.leaseExpiresMs ?? null;
+    return this.#write(
+      () => this.#insertOp(valid, key, lease),
+      valid.depends_on.length === 0,
+      options.onCommitted,
+    );
   }
 
   async get(id: string): Promise<Task | null> {

@@ -114,7 +114,7 @@ describe('task timeout and cancellation stop the work', () => {
       const pid = await waitFor('the background sleep pid', () => readPid(join(g.home, 'cx.pid')));
       const shPid = readPid(join(g.home, 'cx.sh.pid'))!;
       leftovers.push(shPid);
-      const id = /task (task-\S+) queued/.exec(stderr)?.[1];
+      const id = /task (task-\S+) (?:queued|running)/.exec(stderr)?.[1];
       assert.ok(id, `task run prints the task id: ${stderr}`);
 
       const cancel = await runCli(
