@@ -514,7 +514,43 @@ describe('Scheduler', () => {
       assert.equal(assigned(node).length, 0);
     });
 
-    test('a node that leaves before the insert commits does not get it; the task queues for the next', async () => {
+    test('without an idempotency key it is sent before its insert commits; with one, only after', async () => {
+      const node = fakeNode('n1', ['echo'], 2);
+      await s.nodeConnected(node, []);
+      const sentAtInsert: number[] = [];
+      const insert = stores.tasks.insert.bind(stores.tasks);
+      stores.tasks.insert = (task, options) => {
+        sentAtInsert.push(assigned(node).length);
+        return insert(task, options);
+      };
+      try {
+        await s.submit({ skill: 'echo' }, 'api');
+        await s.submit({ skill: 'echo', idempotency_key: 'once' }, 'api');
+      } finally {
+        stores.tasks.insert = insert;
+      }
+      assert.deepEqual(sentAtInsert, [1, 1], 'the first was with the node when its insert was queued');
+      assert.equal(assigned(node).length, 2, 'the keyed one went once committed');
+    });
+
+    test('a failed insert of a task already sent cancels it on the node and forgets it', async () => {
+      const node = fakeNode('n1', ['echo'], 2);
+      await s.nodeConnected(node, []);
+      stores.tasks.insert = () => Promise.reject(new GatewayError('GW_ERR_STORE_UNAVAILABLE'));
+      await assert.rejects(
+        s.submit({ skill: 'echo' }, 'api'),
+        (e: GatewayError) => e.code === 'GW_ERR_STORE_UNAVAILABLE',
+      );
+      const [sent] = assigned(node);
+      assert.ok(sent, 'it had been sent');
+      const cancel = node.sent.find((m) => m.event === 'task.cancel');
+      assert.equal(cancel?.payload.id, sent.id);
+      assert.match(cancel?.payload.reason, /could not store/);
+      assert.equal(s.nodes.freeSlots('n1'), 2, 'its slot is free');
+      assert.equal(s.runningCount, 0, 'not counted as running');
+    });
+
+    test('a node that leaves before a keyed insert commits does not get it; the task queues for the next', async () => {
       const n1 = fakeNode('n1', ['echo'], 1);
       await s.nodeConnected(n1, []);
       const seen = events(s);
@@ -526,7 +562,7 @@ describe('Scheduler', () => {
         s.nodeDisconnected(n1);
         return res;
       };
-      const pending = s.submit({ skill: 'echo' }, 'api');
+      const pending = s.submit({ skill: 'echo', idempotency_key: 'k' }, 'api');
       try {
         assert.equal((await pending).task.node_id, 'n1', 'it was given the node');
       } finally {
@@ -562,7 +598,7 @@ describe('Scheduler', () => {
       stores.tasks.insert = () => Promise.reject(new GatewayError('GW_ERR_STORE_UNAVAILABLE'));
       try {
         await assert.rejects(
-          s.submit({ skill: 'echo' }, 'api'),
+          s.submit({ skill: 'echo', idempotency_key: 'k2' }, 'api'),
           (e: GatewayError) => e.code === 'GW_ERR_STORE_UNAVAILABLE',
         );
       } finally {

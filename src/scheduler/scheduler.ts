@@ -138,17 +138,26 @@ export class Scheduler extends EventEmitter {
     } else if (state.kind === 'waiting') task.status = 'waiting';
 
     // Nothing queued and a node free: the task is stored already running on it, which spares a claim
-    // and a dispatch pass, and it reaches the node in the turn its insert commits. With anything
-    // queued it queues behind it, so the fast path never overtakes a task of any priority.
+    // and a dispatch pass. With anything queued it queues behind it, so the fast path never overtakes
+    // a task of any priority.
     const node =
       task.status === 'queued' && !this.stopped && this.idx.queuedCount === 0
         ? this.nodes.freeNodeFor(task)
         : undefined;
+    // Without an idempotency key the insert can only fail if the store does, so the task goes to the
+    // node now, before the insert commits (at the end of the turn), as a claim goes before its fsync:
+    // it starts without waiting for the rest of the turn's work. With a key it may be a repeat, which
+    // must not run, so it goes once committed.
+    const early = node !== undefined && params.idempotency_key === undefined;
     const now = this.now();
     if (node) {
       Object.assign(task, { status: 'running', node_id: node.id, attempt: 1 });
       task.started_at = new Date(now).toISOString();
       this.nodes.hold(node.id, task.id); // the slot is taken from now, or a dispatch pass could fill it
+    }
+    if (early) {
+      this.index(task);
+      this.assign(node, task);
     }
     let committed = false;
     let res: { task: Task; created: boolean };
@@ -158,21 +167,31 @@ export class Scheduler extends EventEmitter {
         ...(node ? { leaseExpiresMs: now + this.leaseMs } : {}),
         onCommitted: (r) => {
           committed = true;
-          if (r.created) this.accepted(r.task, node);
+          if (r.created) this.accepted(r.task, node, early);
           // An earlier task with the idempotency key: the slot taken for this one is not needed.
           else if (node) this.nodes.release(node.id, task.id);
         },
       });
     } catch (err) {
-      if (node && !committed) this.nodes.release(node.id, task.id);
+      if (node && !committed) {
+        this.nodes.release(node.id, task.id);
+        if (early) {
+          // Never stored, never acknowledged: the node stops it, and its reports will find no task.
+          this.idx.forget(task.id);
+          node.send('task.cancel', { id: task.id, reason: 'the gateway could not store the task' });
+        }
+      }
       throw err;
     }
     if (res.created && res.task.status === 'waiting') await this.promoteIfReady(res.task.id); // a dependency may have finished meanwhile
     return res;
   }
 
-  /** A submitted task is committed: indexed, announced, and sent to the node it was stored running on. */
-  private accepted(task: Task, node: NodeHandle | undefined): void {
+  /**
+   * A submitted task is committed: announced, and sent to the node it was stored running on unless it
+   * went there before the commit (`sent`).
+   */
+  private accepted(task: Task, node: NodeHandle | undefined, sent: boolean): void {
     // Per-task steps log at debug; task_completed (and every failure) stays at info, as in seed 10.3.
     this.log.debug(
       {
@@ -188,6 +207,9 @@ export class Scheduler extends EventEmitter {
     if (!node) {
       this.transitioned(task, null);
       this.kick();
+    } else if (sent) {
+      // Already with the node; had it left meanwhile, its lease or its reconnect settles the task.
+      this.transitioned(task, null);
     } else if (this.stopped || this.nodes.get(node.id) !== node) {
       // The node left or a drain began while the insert committed: queued instead, as a claim would be.
       void this.handBack(task, node.id)

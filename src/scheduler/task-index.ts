@@ -49,6 +49,13 @@ export class TaskIndex {
     } else this.running.delete(t.id);
   }
 
+  /** Drops a task the store never held (its insert failed). */
+  forget(id: string): void {
+    this.waiting.delete(id);
+    this.queued.delete(id);
+    this.running.delete(id);
+  }
+
   get queuedCount(): number {
     return this.queued.size;
   }
