@@ -533,21 +533,90 @@ describe('Scheduler', () => {
       assert.equal(assigned(node).length, 2, 'the keyed one went once committed');
     });
 
-    test('a failed insert of a task already sent cancels it on the node and forgets it', async () => {
+    test('a failed insert of a task already sent is cancelled on the node, whose slot stays taken until it stops', async () => {
       const node = fakeNode('n1', ['echo'], 2);
       await s.nodeConnected(node, []);
-      stores.tasks.insert = () => Promise.reject(new GatewayError('GW_ERR_STORE_UNAVAILABLE'));
+      // The node reconnects while the insert is pending: the cancel must reach the new connection.
+      const again = fakeNode('n1', ['echo'], 2);
+      stores.tasks.insert = () => {
+        s.nodes.add(again);
+        return Promise.reject(new GatewayError('GW_ERR_STORE_UNAVAILABLE'));
+      };
       await assert.rejects(
         s.submit({ skill: 'echo' }, 'api'),
         (e: GatewayError) => e.code === 'GW_ERR_STORE_UNAVAILABLE',
       );
       const [sent] = assigned(node);
       assert.ok(sent, 'it had been sent');
-      const cancel = node.sent.find((m) => m.event === 'task.cancel');
+      assert.equal(node.sent.filter((m) => m.event === 'task.cancel').length, 0);
+      const cancel = again.sent.find((m) => m.event === 'task.cancel');
       assert.equal(cancel?.payload.id, sent.id);
       assert.match(cancel?.payload.reason, /could not store/);
-      assert.equal(s.nodes.freeSlots('n1'), 2, 'its slot is free');
       assert.equal(s.runningCount, 0, 'not counted as running');
+      assert.equal(s.nodes.freeSlots('n1'), 1, 'the slot is taken while the node may still run it');
+      await assert.rejects(
+        s.fail('n1', sent.id, { code: 'GW_ERR_TASK_CANCELLED', message: 'stopped', retryable: false }),
+        (e: GatewayError) => e.code === 'GW_ERR_TASK_NOT_FOUND',
+      );
+      assert.equal(s.nodes.freeSlots('n1'), 2, 'its report frees the slot');
+    });
+
+    test('progress and a reconnect that arrive before the insert commits find the task', async () => {
+      const n1 = fakeNode('n1', ['echo'], 1);
+      await s.nodeConnected(n1, []);
+      const again = fakeNode('n1', ['echo'], 1);
+      const early: Array<Promise<unknown>> = [];
+      const insert = stores.tasks.insert.bind(stores.tasks);
+      stores.tasks.insert = (task, options) => {
+        const res = insert(task, options);
+        // Both before the commit at the end of this turn.
+        early.push(s.progress('n1', task.id, 'half way', {}));
+        s.nodeDisconnected(n1);
+        early.push(s.nodeConnected(again, [task.id]));
+        return res;
+      };
+      let id: string;
+      try {
+        id = (await s.submit({ skill: 'echo' }, 'api')).task.id;
+      } finally {
+        stores.tasks.insert = insert;
+      }
+      await Promise.all(early);
+      assert.deepEqual(
+        again.sent.filter((m) => m.event === 'task.cancel'),
+        [],
+        'the reconnected node keeps the task',
+      );
+      const t = await s.mustGet(id);
+      assert.equal(t.status, 'running');
+      assert.equal(t.node_id, 'n1');
+      assert.ok(
+        (await s.logs(id)).some((l) => l.message === 'half way'),
+        'the progress line is in the log',
+      );
+      await s.complete('n1', id, 'ok');
+      assert.equal((await s.mustGet(id)).status, 'succeeded');
+    });
+
+    test('a submit while a dependent is being released does not take its slot', async () => {
+      const node = fakeNode('n1', ['echo'], 1);
+      await s.nodeConnected(node, []);
+      const d = await s.submit({ skill: 'echo' }, 'api');
+      const w = await s.submit({ skill: 'echo', priority: 'critical', depends_on: [d.task.id] }, 'api');
+      assert.equal(w.task.status, 'waiting');
+      // The slot is free from D's end on; W becomes queued only after a store round trip.
+      let late: Promise<{ task: Task }> | undefined;
+      s.once('task:end', () => {
+        late = s.submit({ skill: 'echo', priority: 'low' }, 'api');
+      });
+      await s.complete('n1', d.task.id, 'ok');
+      const l = await late!;
+      assert.equal(l.task.status, 'queued', 'it queues instead of taking the slot');
+      await until(() => assigned(node).length === 2);
+      assert.equal(assigned(node)[1]!.id, w.task.id, 'the released critical dependent runs first');
+      await s.complete('n1', w.task.id, 'ok');
+      await until(() => assigned(node).length === 3);
+      assert.equal(assigned(node)[2]!.id, l.task.id);
     });
 
     test('a node that leaves before a keyed insert commits does not get it; the task queues for the next', async () => {

@@ -51,6 +51,13 @@ export class Scheduler extends EventEmitter {
   private readonly now: () => number;
   private readonly idx = new TaskIndex();
   private dispatchScheduled = false;
+  /**
+   * Dependents being released right now: between the end that frees a slot and their move to
+   * `queued`, a submit must not take that slot through the fast path ahead of them.
+   */
+  private promoting = 0;
+  /** Fast-path tasks sent to their node before their insert committed, by id. */
+  private readonly uncommitted = new Map<string, Promise<void>>();
   private dispatching: Promise<void> | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -141,7 +148,7 @@ export class Scheduler extends EventEmitter {
     // and a dispatch pass. With anything queued it queues behind it, so the fast path never overtakes
     // a task of any priority.
     const node =
-      task.status === 'queued' && !this.stopped && this.idx.queuedCount === 0
+      task.status === 'queued' && !this.stopped && this.idx.queuedCount === 0 && this.promoting === 0
         ? this.nodes.freeNodeFor(task)
         : undefined;
     // Without an idempotency key the insert can only fail if the store does, so the task goes to the
@@ -155,7 +162,9 @@ export class Scheduler extends EventEmitter {
       task.started_at = new Date(now).toISOString();
       this.nodes.hold(node.id, task.id); // the slot is taken from now, or a dispatch pass could fill it
     }
+    let settled = () => {};
     if (early) {
+      this.uncommitted.set(task.id, new Promise<void>((resolve) => (settled = resolve)));
       this.index(task);
       this.assign(node, task);
     }
@@ -174,14 +183,22 @@ export class Scheduler extends EventEmitter {
       });
     } catch (err) {
       if (node && !committed) {
-        this.nodes.release(node.id, task.id);
-        if (early) {
-          // Never stored, never acknowledged: the node stops it, and its reports will find no task.
+        if (!early) this.nodes.release(node.id, task.id);
+        else {
+          // Never stored, never acknowledged: the node (its current connection) is told to stop it,
+          // and the slot stays taken until it has; its reports then find no task.
           this.idx.forget(task.id);
-          node.send('task.cancel', { id: task.id, reason: 'the gateway could not store the task' });
+          const current = this.nodes.get(node.id) ?? node;
+          this.awaitStop(current.id, task.id);
+          current.send('task.cancel', { id: task.id, reason: 'the gateway could not store the task' });
         }
       }
       throw err;
+    } finally {
+      if (early) {
+        this.uncommitted.delete(task.id);
+        settled();
+      }
     }
     if (res.created && res.task.status === 'waiting') await this.promoteIfReady(res.task.id); // a dependency may have finished meanwhile
     return res;
@@ -298,6 +315,9 @@ export class Scheduler extends EventEmitter {
     const replaced = this.nodes.add(handle);
     if (replaced) replaced.close(4409, 'replaced by a newer connection of the same node');
     const claimed = new Set(stillRunning);
+    // A task sent before its insert committed is not in the store yet: listed too early, it would
+    // look like one the node should not run.
+    if (this.uncommitted.size > 0) await Promise.allSettled([...this.uncommitted.values()]);
     const page = await this.tasks.list({ status: 'running', limit: 1000 });
     for (const t of page.tasks.filter((x) => x.node_id === handle.id)) {
       if (claimed.has(t.id)) {
@@ -379,7 +399,7 @@ export class Scheduler extends EventEmitter {
   }
 
   async progress(nodeId: string, id: string, message: string, extra: Record<string, unknown>): Promise<void> {
-    await this.heldBy(nodeId, id);
+    await this.assigned(nodeId, id);
     await this.tasks.renewLease(id, nodeId, this.leaseMs, this.now());
     if (!extra.stream)
       await this.tasks.appendLog(id, { ts: new Date(this.now()).toISOString(), level: 'info', message });
@@ -404,7 +424,11 @@ export class Scheduler extends EventEmitter {
 
   /** A node's report on a task that is no longer its running task (the compare-and-set refused it). */
   private async notFinished(nodeId: string, id: string): Promise<{ accepted: false }> {
-    await this.mustGet(id);
+    if (!(await this.tasks.get(id))) {
+      // A task whose insert failed after it was sent: its slot was kept until this report.
+      this.nodes.release(nodeId, id);
+      throw new GatewayError('GW_ERR_TASK_NOT_FOUND', { id });
+    }
     return this.stoppedOn(nodeId, id);
   }
 
@@ -461,11 +485,18 @@ export class Scheduler extends EventEmitter {
     this.kick(); // a slot is free, and dependents may have become runnable
     // Every waiting task is in the index, so with none there is no dependent to look up.
     if (this.idx.waitingCount === 0) return;
-    for (const dep of await this.tasks.dependents(task.id)) {
-      if (dep.status !== 'waiting') continue;
-      if (task.status === 'succeeded') await this.promoteIfReady(dep.id);
-      else
-        await this.finish(dep.id, ['waiting'], 'failed', { error: dependencyFailed(task.id, task.status) });
+    this.promoting++; // from here, in the turn the slot was freed, until the dependents are settled
+    try {
+      for (const dep of await this.tasks.dependents(task.id)) {
+        if (dep.status !== 'waiting') continue;
+        if (task.status === 'succeeded') await this.promoteIfReady(dep.id);
+        else
+          await this.finish(dep.id, ['waiting'], 'failed', {
+            error: dependencyFailed(task.id, task.status),
+          });
+      }
+    } finally {
+      this.promoting--;
     }
   }
 

@@ -225,7 +225,12 @@ export class SqliteTaskStore implements TaskStore {
   /** Runs one write in the next group commit and resolves once it is durable. */
   async #write<T>(fn: () => T, singleChange = false, onCommitted?: (value: T) => void): Promise<T> {
     const value = await this.#commits.run(fn, { singleChange });
-    onCommitted?.(value);
+    try {
+      onCommitted?.(value);
+    } catch {
+      // The callback must not throw (see InsertTaskOptions); if it does, the write still stands and
+      // its caller still learns of it only once durable.
+    }
     await this.#durable();
     return value;
   }
