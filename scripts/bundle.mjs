@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Bundles the compiled CLI (dist/src/cli/main.js, from tsc) into one ESM file. On Node 20, resolving
-// and compiling the ~450 modules of the CLI one by one is most of a cold `openclaw gateway start`;
-// one file loads in about half the time (bench/startup.ts, bench/README.md "startup").
+// Bundles the compiled CLI (dist/src/cli/main.js, from tsc) into one CommonJS file. On Node 20,
+// resolving and compiling the ~450 modules of the CLI one by one is most of a cold `openclaw gateway
+// start`; one file loads in about half the time (bench/startup.ts, bench/README.md "startup").
+// CommonJS rather than ESM: bin/load-bundle.js runs it with a V8 code cache on Node 20, and only a
+// script (not an ES module) can take one there.
 // Run after tsc: `npm run build` (and prepare, build:all) do both. bin/openclaw.js loads the bundle
 // only when it is at least as new as main.js, so a later tsc run alone falls back to the modules.
 import { build } from 'esbuild';
@@ -13,7 +15,7 @@ const root = new URL('..', import.meta.url);
 const entry = fileURLToPath(new URL('dist/src/cli/main.js', root));
 // Same directory as main.js, so that paths relative to import.meta.url that start from dist/src/cli
 // (package.json in src/config/version.ts, the Web UI roots in src/web/web-handler.ts) still hold.
-const outfile = fileURLToPath(new URL('dist/src/cli/openclaw.bundle.js', root));
+const outfile = fileURLToPath(new URL('dist/src/cli/openclaw.bundle.cjs', root));
 
 statSync(entry); // a clear ENOENT if tsc has not run
 
@@ -38,26 +40,25 @@ const zodEnglishOnly = {
   },
 };
 
+/** Packages left out of the bundle and loaded on first use with `import()` (see `external` below). */
+const OPTIONAL = ['playwright-core', 'openai', '@anthropic-ai/sdk', 'ollama', 'ioredis', 'etcd3'];
+
 /**
- * An ES module that imports `node:http` gets every export of it, and on Node >= 22 that includes the
- * lazy `WebSocket`, `CloseEvent` and `MessageEvent` getters: the first import loads all of undici
- * (about 30 ms and several MB at start, bench/startup.ts on Node 24). Through `require` only the
- * names asked for are read. Names missing from this list fail the build, not the start.
+ * An `import()` left in the bundle would need the vm module's experimental loader under the code cache
+ * of bin/load-bundle.js (a warning on every use on Node 20). These packages all ship CommonJS, so their
+ * `import()` becomes a `require()` at the same moment, wrapped by esbuild into the same namespace shape
+ * (`default` and the named exports).
  */
-const httpWithoutUndici = {
-  name: 'http-without-undici',
+const optionalByRequire = {
+  name: 'optional-by-require',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?http$/ }, (args) =>
-      args.kind === 'import-statement' && !args.importer.includes(`${sep}node_modules${sep}`)
-        ? { path: 'node:http', namespace: 'http-require' }
-        : undefined,
+    const names = new RegExp(`^(${OPTIONAL.map((n) => n.replace(/[/.]/g, '\\$&')).join('|')})$`);
+    b.onResolve({ filter: names }, (args) =>
+      args.kind === 'dynamic-import' ? { path: args.path, namespace: 'optional-require' } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'http-require' }, () => ({
-      contents: `const http = require('node:http');
-export default http;
-export const { createServer, request, get, Agent, Server, IncomingMessage, ServerResponse,
-  OutgoingMessage, ClientRequest, STATUS_CODES, METHODS, globalAgent, validateHeaderName,
-  validateHeaderValue } = http;`,
+    b.onLoad({ filter: /.*/, namespace: 'optional-require' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
     }));
   },
 };
@@ -67,27 +68,20 @@ await build({
   outfile,
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   // The native addon, and the packages imported on first use only (they would add megabytes that a
   // gateway without a browser or an LLM provider never loads).
-  external: [
-    'better-sqlite3-multiple-ciphers',
-    'playwright-core',
-    'openai',
-    '@anthropic-ai/sdk',
-    'ollama',
-    'ioredis',
-    'etcd3',
-  ],
-  // CommonJS dependencies (ws, pino, commander, ...) call require() for node builtins; inside an ES
-  // module there is no require, so the bundle defines one relative to itself.
-  banner: {
-    js: "import { createRequire as __openclawRequire } from 'node:module'; const require = __openclawRequire(import.meta.url);",
-  },
+  external: ['better-sqlite3-multiple-ciphers', ...OPTIONAL],
+  // Our modules find package.json and the Web UI relative to import.meta.url; in the bundle that is the
+  // bundle's own URL, the same directory as main.js.
+  define: { 'import.meta.url': '__openclaw_bundle_url' },
+  banner: { js: "const __openclaw_bundle_url = require('node:url').pathToFileURL(__filename).href;" },
   // The dynamic imports of our own modules (the CLI commands in src/cli/main.ts) are inlined: one file,
   // no splitting. Each command's module body still runs only when that command is used.
-  plugins: [zodEnglishOnly, httpWithoutUndici],
+  // A CommonJS bundle reads `node:http` through require, which reads only the names used: the ES module
+  // import of it evaluated the lazy WebSocket getters and so loaded all of undici on Node 22+.
+  plugins: [zodEnglishOnly, optionalByRequire],
   // Less text to read and parse at each start; names stay, so stack traces still read.
   minifyWhitespace: true,
   minifySyntax: true,

@@ -62,7 +62,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv);
-// Long-running commands (gateway start, node start) keep running and exit on signals; everything
-// else exits now, once stdout has drained, so a stray handle can never hang a crontab entry.
-if (!isLongRunning() || code !== EXIT.OK) process.stdout.write('', () => process.exit(code));
+// No top-level await: the bundle of this module is CommonJS (scripts/bundle.mjs, for its code cache).
+void main(process.argv).then((code) => {
+  // Long-running commands (gateway start, node start) keep running and exit on signals; everything
+  // else exits now, once stdout has drained, so a stray handle can never hang a crontab entry.
+  if (!isLongRunning() || code !== EXIT.OK) process.stdout.write('', () => process.exit(code));
+});
