@@ -1,7 +1,7 @@
-// Runs the CommonJS CLI bundle with its compiled code cached on disk.
+// Runs the CommonJS CLI bundle with its compiled code cached on disk, on Node 20.
 //
-// Node >= 22.1 does this itself (module.enableCompileCache, turned on by the launcher), so there the
-// bundle is simply required. Node 20 has no such cache: every start parsed and compiled the 1.3 MB
+// Node >= 22.1 does this itself (module.enableCompileCache, turned on by the launcher, which runs the
+// ES module bundle there). Node 20 has no such cache: every start parsed and compiled the 1.3 MB
 // bundle again, and lazily compiled each function on first call. Here the bundle runs as a vm.Script
 // with V8's code cache: the cache is taken once the process has run for a second (or at exit, for a
 // short command), so it holds the functions a start compiled, not only the top level
@@ -47,13 +47,13 @@ function trusted(dir) {
 }
 
 /**
- * Runs `file` (a CommonJS module). Returns how the code cache was used: 'off' (Node >= 22.1 caches by
- * itself, or the cache was disabled), 'none' (no cache yet: one is written), 'used' or 'rejected'
- * (V8 refused it: it is written again).
+ * Runs `file` (a CommonJS module). Returns how the code cache was used: 'off' (disabled with
+ * NODE_DISABLE_COMPILE_CACHE, as Node's own), 'none' (no cache yet: one is written), 'used' or
+ * 'rejected' (V8 refused it: it is written again).
  */
 export function loadBundle(file) {
   const require = createRequire(file);
-  if (typeof Module.enableCompileCache === 'function' || process.env.NODE_DISABLE_COMPILE_CACHE) {
+  if (process.env.NODE_DISABLE_COMPILE_CACHE) {
     require(file);
     return 'off';
   }

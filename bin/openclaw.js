@@ -6,9 +6,11 @@ import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 // Node >= 22.1 can cache the compiled code of the modules on disk (in the OS temp dir, or
-// NODE_COMPILE_CACHE); later starts skip most of the compiling. Node 20 has no such function: there
-// load-bundle.js caches the bundle's code itself. A cache that cannot be written (read-only temp dir)
-// is reported in the return value, not thrown: ignored.
+// NODE_COMPILE_CACHE); later starts skip most of the compiling. A cache that cannot be written
+// (read-only temp dir) is reported in the return value, not thrown: ignored. Node 20 has no such
+// function, and no cache for an ES module at all: there the CommonJS copy of the bundle runs through
+// load-bundle.js, which keeps a V8 code cache of its own.
+const ownCache = typeof module.enableCompileCache !== 'function';
 try {
   module.enableCompileCache?.();
 } catch {
@@ -16,7 +18,7 @@ try {
 }
 
 const main = new URL('../dist/src/cli/main.js', import.meta.url);
-const bundle = new URL('../dist/src/cli/openclaw.bundle.cjs', import.meta.url);
+const bundle = new URL(`../dist/src/cli/openclaw.bundle.${ownCache ? 'cjs' : 'js'}`, import.meta.url);
 const mtime = (u) => (existsSync(fileURLToPath(u)) ? statSync(u).mtimeMs : -1);
 // The bundle loads in about half the time of the ~450 modules it is made of (bench/startup.ts). It is
 // made from main.js and the modules beside it, so a tsc run after it (`npx tsc -p
@@ -34,7 +36,7 @@ if (mainTime < 0) {
 // code cache was used, for tests and bug reports.
 const debug = process.env.OPENCLAW_DEBUG_ENTRY === '1';
 if (debug) process.stderr.write(`openclaw: entry ${fileURLToPath(entry)}\n`);
-if (entry === bundle) {
+if (entry === bundle && ownCache) {
   const { loadBundle } = await import('./load-bundle.js');
   const cache = loadBundle(fileURLToPath(bundle));
   if (debug) process.stderr.write(`openclaw: code cache ${cache}\n`);

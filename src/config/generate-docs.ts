@@ -36,7 +36,7 @@ export function renderConfigReference(): string {
 }
 
 // Run as a script (`npm run gen:docs`) only: the check on the file name keeps it from firing when this
-// module is inlined into the CLI bundle (dist/src/cli/openclaw.bundle.cjs) and that file is run directly.
+// module is inlined into the CLI bundle (dist/src/cli/openclaw.bundle.js and .cjs) and that file is run directly.
 if (import.meta.url === `file://${process.argv[1]}` && /\/generate-docs\.[jt]s$/.test(import.meta.url)) {
   const out = process.argv[2] ?? 'docs/config-reference.md';
   writeFileSync(out, renderConfigReference());

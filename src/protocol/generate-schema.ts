@@ -38,7 +38,7 @@ export function buildProtocolSchema(): Record<string, unknown> {
 }
 
 // Run as a script (`npm run gen:schema`) only: the check on the file name keeps it from firing when this
-// module is inlined into the CLI bundle (dist/src/cli/openclaw.bundle.cjs) and that file is run directly.
+// module is inlined into the CLI bundle (dist/src/cli/openclaw.bundle.js and .cjs) and that file is run directly.
 if (import.meta.url === `file://${process.argv[1]}` && /\/generate-schema\.[jt]s$/.test(import.meta.url)) {
   const out = process.argv[2] ?? 'protocol.schema.json';
   writeFileSync(out, JSON.stringify(buildProtocolSchema(), null, 2) + '\n');

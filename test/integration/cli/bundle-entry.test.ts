@@ -1,6 +1,6 @@
 /**
  * The launcher and the CLI bundle (scripts/bundle.mjs): after the build, bin/openclaw.js runs
- * dist/src/cli/openclaw.bundle.cjs; the bundle alone (no other compiled module beside it) starts a
+ * dist/src/cli/openclaw.bundle.cjs (Node 20) or .js (Node >= 22.1); the bundle alone (no other compiled module beside it) starts a
  * gateway and serves the Web UI from the Docker image's layout; a bundle older than main.js, or none,
  * is passed over for main.js. On Node 20 the bundle's compiled code is cached (bin/load-bundle.js):
  * written on the first run, used on the next, rewritten when V8 refuses it, one file per bundle and
@@ -31,9 +31,10 @@ import { REPO_ROOT, CLI, cliEnv, startGatewayProcess, tempHome } from '../../sup
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string })
   .version;
 const MAIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
-const BUNDLE = join(REPO_ROOT, 'dist', 'src', 'cli', 'openclaw.bundle.cjs');
 /** Node >= 22.1 caches compiled code by itself; the launcher's own cache is for Node 20. */
 const OWN_CACHE = typeof (module as { enableCompileCache?: unknown }).enableCompileCache !== 'function';
+/** The bundle this Node runs: the CommonJS copy on Node 20, the ES module on Node >= 22.1. */
+const BUNDLE = join(REPO_ROOT, 'dist', 'src', 'cli', `openclaw.bundle.${OWN_CACHE ? 'cjs' : 'js'}`);
 
 const home = tempHome('openclaw-bundle-');
 // An install without src/ and without the modules tsc wrote: package.json, bin/, node_modules, the
@@ -73,7 +74,7 @@ test('after the build, bin/openclaw.js runs the bundle', () => {
 
 const iCli = join(install, 'bin', 'openclaw.js');
 const iMain = join(install, 'dist', 'src', 'cli', 'main.js');
-const iBundle = join(install, 'dist', 'src', 'cli', 'openclaw.bundle.cjs');
+const iBundle = join(install, 'dist', 'src', 'cli', `openclaw.bundle.${OWN_CACHE ? 'cjs' : 'js'}`);
 const STAND_IN = "process.stderr.write('main.js ran\\n'); process.exit(3);\n";
 
 /** Sets the bundle's mtime `deltaMs` after (or, negative, before) main.js's. */
