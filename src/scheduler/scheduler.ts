@@ -608,7 +608,7 @@ export class Scheduler extends EventEmitter {
     }
   }
 
-  /** Sends a task the store now holds as running on `node` to it. */
+  /** Sends `node` a task stored as running on it (or, on the fast path, about to be). */
   private assign(node: NodeHandle, t: Task): void {
     this.log.debug(
       { event: 'task_started', task_id: t.id, node_id: node.id, workspace: t.workspace, attempt: t.attempt },
