@@ -13,6 +13,20 @@ export interface NodeHandle {
   close(code: number, reason: string): void;
 }
 
+/** What a task asks of the node that runs it. */
+export interface RoutingNeeds {
+  capabilities: readonly string[];
+  tags?: readonly string[] | undefined;
+}
+
+/** Every capability and tag of the task is among the node's: the rule `TaskStore.claimNext` applies. */
+function canRun(node: NodeHandle, needs: RoutingNeeds): boolean {
+  return (
+    needs.capabilities.every((c) => node.capabilities.includes(c)) &&
+    (needs.tags ?? []).every((t) => node.tags.includes(t))
+  );
+}
+
 interface Entry {
   handle: NodeHandle;
   /** Every task taking a slot, those in `stopping` included. */
@@ -122,19 +136,9 @@ export class NodePool {
       .map((e) => e.handle);
   }
 
-  /**
-   * The least loaded node with a free slot that can run a task with these routing needs: every one of
-   * its capabilities and tags is among the node's, the rule `TaskStore.claimNext` applies.
-   */
-  freeNodeFor(needs: {
-    capabilities: readonly string[];
-    tags?: readonly string[] | undefined;
-  }): NodeHandle | undefined {
-    return this.withFreeSlots().find(
-      (n) =>
-        needs.capabilities.every((c) => n.capabilities.includes(c)) &&
-        (needs.tags ?? []).every((t) => n.tags.includes(t)),
-    );
+  /** The least loaded node with a free slot that can run a task with these needs. */
+  freeNodeFor(needs: RoutingNeeds): NodeHandle | undefined {
+    return this.withFreeSlots().find((n) => canRun(n, needs));
   }
 
   freeSlots(id: string): number {
@@ -155,12 +159,8 @@ export class NodePool {
   }
 
   /** Whether any connected node could ever run a task needing these capabilities and tags. */
-  anyCapable(capabilities: string[], tags: string[]): boolean {
-    return [...this.nodes.values()].some(
-      (e) =>
-        capabilities.every((c) => e.handle.capabilities.includes(c)) &&
-        tags.every((t) => e.handle.tags.includes(t)),
-    );
+  anyCapable(needs: RoutingNeeds): boolean {
+    return [...this.nodes.values()].some((e) => canRun(e.handle, needs));
   }
 
   get size(): number {

@@ -649,7 +649,7 @@ export class Scheduler extends EventEmitter {
       this.opts.hooks?.onLongRunning?.(t);
     }
     for (const task of this.idx.queueExpired(now, this.opts.queueTimeout)) {
-      const capable = this.nodes.anyCapable(task.capabilities, task.tags ?? []);
+      const capable = this.nodes.anyCapable(task);
       await this.finish(task.id, ['queued'], 'failed', {
         error: queueTimeout(this.opts.queueTimeout, task, capable),
       });

@@ -108,6 +108,22 @@ describe('SQLite stores', () => {
     await assert.rejects(s.meta.get('x'), isStoreError('GW_ERR_STORE_UNAVAILABLE'));
   });
 
+  test('an onCommitted callback that throws does not fail the insert it reports', async () => {
+    const s = openStores(tempDir());
+    try {
+      const t = makeTask();
+      const res = await s.tasks.insert(t, {
+        onCommitted: () => {
+          throw new Error('a broken listener');
+        },
+      });
+      assert.equal(res.created, true);
+      assert.equal((await s.tasks.get(t.id))?.id, t.id);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('probe() passes while healthy, and fails for good once a WAL fsync failed, though reads still work', async () => {
     const s = openStores(tempDir());
     try {
